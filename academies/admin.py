@@ -1,0 +1,51 @@
+from django.contrib import admin
+from import_export import resources
+
+from academies.models import Academy, Owner, RoleAssignment
+from trustplan.admin import ImportExportAdmin
+
+
+class AcademyResource(resources.ModelResource):
+    class Meta:
+        model = Academy
+        import_id_fields = ["slug"]
+        fields = ["slug", "name", "short_name", "urn", "phase", "pupils_on_roll", "is_active"]
+
+
+class OwnerResource(resources.ModelResource):
+    class Meta:
+        model = Owner
+        import_id_fields = ["code"]
+        fields = ["code", "name", "kind"]
+
+
+class RoleAssignmentResource(resources.ModelResource):
+    class Meta:
+        model = RoleAssignment
+
+
+@admin.register(Academy)
+class AcademyAdmin(ImportExportAdmin):
+    resource_classes = [AcademyResource]
+    list_display = ["name", "short_name", "urn", "phase", "pupils_on_roll", "is_active"]
+    list_filter = ["phase", "is_active"]
+    search_fields = ["name", "short_name", "urn"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Owner)
+class OwnerAdmin(ImportExportAdmin):
+    resource_classes = [OwnerResource]
+    list_display = ["code", "name", "kind", "user"]
+    list_filter = ["kind"]
+    search_fields = ["code", "name", "user__username"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(RoleAssignment)
+class RoleAssignmentAdmin(ImportExportAdmin):
+    resource_classes = [RoleAssignmentResource]
+    list_display = ["user", "role", "academy"]
+    list_filter = ["role", "academy"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "academy__name"]
+    autocomplete_fields = ["user", "academy"]

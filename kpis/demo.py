@@ -1,0 +1,153 @@
+"""Plausible, clearly-marked demo values for the Amethyst framework.
+
+Seeded random, so every run generates the same values. Each academy has a steady "strength"
+and a gentle trend, so its values tell a consistent story across terms and the matrix shows a
+realistic mix of green, amber, red and missing.
+"""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from simple_history.utils import bulk_create_with_history
+
+from academies.models import Academy
+from kpis.models import (
+    KPI,
+    Direction,
+    KPIValue,
+    Measure,
+    NationalFigure,
+    Period,
+    Return,
+    ReturnStatus,
+    TargetKind,
+    Term,
+)
+
+DEMO_NOTE = "Demo data: generated, not real."
+
+# National figures for the KPIs judged against national (Attainment 8 and 9-5 English and maths).
+NATIONAL = {"1.1": Decimal("46.3"), "1.3": Decimal("45.3")}
+
+
+def demo_periods() -> list[Period]:
+    """2022/23 and 2023/24, three terms each; 2023/24 summer is the open collection period."""
+    periods = []
+    for year_start in (2022, 2023):
+        for term in Term:
+            period, _ = Period.objects.get_or_create(year_start=year_start, term=term)
+            periods.append(period)
+    current = periods[-1]
+    Period.objects.exclude(pk=current.pk).filter(pk__in=[p.pk for p in periods]).update(
+        is_open=False
+    )
+    if not current.is_open:
+        current.is_open = True
+        current.save(update_fields=["is_open"])
+    return periods
+
+
+def _rounded(kpi: KPI, value: float) -> Decimal:
+    if kpi.measure == Measure.PERCENTAGE:
+        return Decimal(str(round(min(100.0, max(0.0, value)), 1)))
+    if kpi.measure in (Measure.COUNT, Measure.GRADE, Measure.YES_NO):
+        return Decimal(max(0, round(value)))
+    if kpi.measure == Measure.MONEY:
+        return Decimal(round(value / 100) * 100)
+    return Decimal(str(round(value, 2)))
+
+
+def _value(
+    kpi: KPI, academy: Academy, period: Period, strength: float, rng: random.Random, baseline
+) -> Decimal:
+    step = (period.year_start - 2022) * 3 + period.term  # 1..6: later terms a little better
+    better = 1 if kpi.direction == Direction.HIGHER_BETTER else -1
+    if kpi.measure == Measure.GRADE:
+        # Inspection grades change rarely: fixed per academy.
+        return Decimal(1 if strength > 0.8 else 3 if strength < -0.8 else 2)
+    if kpi.measure == Measure.YES_NO:
+        return Decimal(0 if rng.random() < 0.08 + max(0.0, -strength) * 0.15 else 1)
+    if kpi.target_kind == TargetKind.CHANGE:
+        base = baseline.get((kpi.code, academy.pk, period.term))
+        if base is None:  # this is the baseline year itself
+            size = academy.pupils_on_roll / (35 if kpi.code == "2.3" else 900)
+            return _rounded(kpi, max(0.0, size * rng.uniform(0.7, 1.3)))
+        reduction = 0.25 + 0.12 * strength + rng.uniform(-0.15, 0.1)
+        return _rounded(kpi, float(base) * (1 - reduction))
+    if kpi.target_kind == TargetKind.NATIONAL:
+        national = float(NATIONAL[kpi.code])
+        return _rounded(kpi, national + 4 * strength + 0.4 * step + rng.gauss(0, 1.5))
+    if kpi.measure == Measure.MONEY:
+        return _rounded(kpi, 30000 * (strength + 0.3) + rng.gauss(0, 40000))
+    if kpi.target_kind == TargetKind.NONE:
+        return _rounded(kpi, 12 + 4 * strength + rng.gauss(0, 2))
+    target = float(kpi.target_value)
+    margin = float(kpi.amber_margin or 1)
+    override = next((t for t in kpi.academy_targets.all() if t.academy_id == academy.pk), None)
+    if override is not None:
+        target = float(override.target_value)
+        margin = float(override.amber_margin or margin)
+    value = target + better * margin * (0.2 + 1.1 * strength + 0.12 * step + rng.gauss(0, 0.9))
+    return _rounded(kpi, value)
+
+
+def generate_demo_values(*, seed: int = 2023) -> int:
+    """Create demo values, returns and national figures once; returns the values created."""
+    if KPIValue.objects.filter(is_demo=True).exists():
+        return 0
+    rng = random.Random(seed)
+    periods = demo_periods()
+    academies = list(Academy.objects.order_by("name"))
+    kpis = list(KPI.objects.with_area().prefetch_related("academy_targets"))
+    strength = {academy.pk: rng.uniform(-1.0, 1.0) for academy in academies}
+
+    NationalFigure.objects.bulk_create(
+        [
+            NationalFigure(kpi=kpi, period=period, value=NATIONAL[kpi.code], source=DEMO_NOTE)
+            for kpi in kpis
+            if kpi.code in NATIONAL
+            for period in periods
+        ],
+        ignore_conflicts=True,
+    )
+
+    # Return states tell a story: last year approved; this autumn approved; this spring
+    # submitted except one academy still in draft (so the board sees it missing); the open
+    # summer term has drafts from two academies and nothing yet from the others.
+    returns = []
+    values = []
+    baseline: dict[tuple[str, int, int], Decimal] = {}
+    for period in periods:
+        for index, academy in enumerate(academies):
+            if period.year_start == 2022 or period.term == Term.AUTUMN:
+                status = ReturnStatus.APPROVED
+            elif period.term == Term.SPRING:
+                status = ReturnStatus.DRAFT if academy.slug == "moreton-school" else (
+                    ReturnStatus.SUBMITTED
+                )
+            elif index < 2:
+                status = ReturnStatus.DRAFT
+            else:
+                continue
+            returns.append(Return(academy=academy, period=period, status=status))
+            for kpi in kpis:
+                if not kpi.applies_to(academy):
+                    continue
+                value = _value(kpi, academy, period, strength[academy.pk], rng, baseline)
+                if period.year_start == 2022:
+                    baseline[(kpi.code, academy.pk, period.term)] = value
+                values.append(
+                    KPIValue(
+                        kpi=kpi,
+                        academy=academy,
+                        period=period,
+                        value=value,
+                        note=DEMO_NOTE,
+                        is_demo=True,
+                    )
+                )
+    Return.objects.bulk_create(returns, ignore_conflicts=True)
+    bulk_create_with_history(values, KPIValue, default_change_reason="Demo data")
+    return len(values)

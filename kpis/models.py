@@ -1,0 +1,393 @@
+"""The KPI framework: areas, KPIs with their target rules, periods, values and termly returns."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from academies.models import Academy, Phase
+
+
+class Area(models.Model):
+    number = models.PositiveSmallIntegerField(unique=True)
+    name = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.name}"
+
+
+class Measure(models.TextChoices):
+    NUMBER = "number", "Number"
+    PERCENTAGE = "percentage", "Percentage (0–100)"
+    COUNT = "count", "Count"
+    GRADE = "grade", "Ofsted-style grade (1 outstanding – 4 inadequate)"
+    YES_NO = "yes_no", "Yes / no"
+    MONEY = "money", "Money (£)"
+
+
+class Direction(models.TextChoices):
+    HIGHER_BETTER = "higher", "Higher is better"
+    LOWER_BETTER = "lower", "Lower is better"
+
+
+class TargetKind(models.TextChoices):
+    NONE = "none", "No target"
+    ABSOLUTE = "absolute", "Absolute (e.g. attendance ≥ 95)"
+    CHANGE = "change", "Change from baseline (e.g. suspensions reduced by 25%)"
+    NATIONAL = "national", "Relative to the national figure"
+
+
+class Aggregation(models.TextChoices):
+    MEAN = "mean", "Mean of academies"
+    WEIGHTED_MEAN = "weighted_mean", "Mean weighted by pupils on roll"
+    SUM = "sum", "Sum"
+    MIN = "min", "Minimum (worst or lowest academy)"
+    MAX = "max", "Maximum"
+    SHARE_MEETING = "share_meeting", "Share of academies meeting target (%)"
+
+
+class Frequency(models.TextChoices):
+    TERMLY = "termly", "Every term"
+    ANNUALLY = "annually", "Once a year"
+
+
+class KPIQuerySet(models.QuerySet):
+    def active(self) -> KPIQuerySet:
+        return self.filter(is_active=True)
+
+    def with_area(self) -> KPIQuerySet:
+        return self.select_related("area").order_by("area__number", "position", "code")
+
+
+class KPI(models.Model):
+    """One indicator of the framework and the rule that judges its values.
+
+    Target rule, by ``target_kind``:
+    - absolute: the value must reach ``target_value`` in ``direction``;
+    - change: the value must improve on the same term of ``baseline_year`` by ``target_value``
+      per cent (``direction`` says which way is better: "reduced by 25%" is lower-better, 25);
+    - national: the value must reach the national figure for the period, offset by
+      ``target_value`` (0 = at least national).
+    ``amber_margin`` is how far short of the target still counts as amber (same units as the
+    comparison: the measure's units, or percentage points of change for change targets).
+    """
+
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="kpis")
+    code = models.CharField(max_length=10, unique=True, help_text="As in the framework, e.g. “2.1”.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order within its area.")
+    name = models.CharField(max_length=300)
+    description = models.TextField(blank=True, help_text="Definition: what is measured and how.")
+    measure = models.CharField(max_length=12, choices=Measure.choices, default=Measure.NUMBER)
+    direction = models.CharField(
+        max_length=8, choices=Direction.choices, default=Direction.HIGHER_BETTER
+    )
+    unit = models.CharField(max_length=20, blank=True, help_text="Shown after values, e.g. “%”.")
+    target_kind = models.CharField(
+        max_length=10, choices=TargetKind.choices, default=TargetKind.NONE
+    )
+    target_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    amber_margin = models.DecimalField(
+        max_digits=14, decimal_places=4, null=True, blank=True, default=Decimal("0")
+    )
+    baseline_year = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="For change targets: first calendar year of the baseline academic year "
+        "(2022 for 2022/23).",
+    )
+    trust_target_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Target for the trust column; blank uses the academy target. For “share of "
+        "academies meeting target” it is the share required, in per cent.",
+    )
+    aggregation = models.CharField(
+        max_length=16, choices=Aggregation.choices, default=Aggregation.MEAN
+    )
+    phases = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Phases the KPI applies to; empty means every phase.",
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.TERMLY)
+    is_active = models.BooleanField(default=True)
+
+    history = HistoricalRecords()
+    objects = KPIQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["area__number", "position", "code"]
+        verbose_name = "KPI"
+        verbose_name_plural = "KPIs"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(measure__in=Measure.values), name="kpi_measure_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values), name="kpi_direction_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_kind__in=TargetKind.values), name="kpi_target_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(aggregation__in=Aggregation.values), name="kpi_aggregation_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(target_kind=TargetKind.NONE) | Q(target_value__isnull=False),
+                name="kpi_target_has_value",
+            ),
+            models.CheckConstraint(
+                condition=~Q(target_kind=TargetKind.CHANGE) | Q(baseline_year__isnull=False),
+                name="kpi_change_target_has_baseline",
+            ),
+            models.CheckConstraint(
+                condition=Q(amber_margin__isnull=True) | Q(amber_margin__gte=0),
+                name="kpi_amber_margin_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("kpis:detail", args=[self.code])
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if self.target_kind != TargetKind.NONE and self.target_value is None:
+            errors["target_value"] = "A target needs a target value."
+        if self.target_kind == TargetKind.CHANGE and self.baseline_year is None:
+            errors["baseline_year"] = "A change-from-baseline target needs a baseline year."
+        unknown = [p for p in self.phases or [] if p not in Phase.values]
+        if unknown:
+            errors["phases"] = f"Unknown phase(s): {', '.join(map(str, unknown))}."
+        if errors:
+            raise ValidationError(errors)
+
+    def applies_to(self, academy: Academy) -> bool:
+        return not self.phases or academy.phase in self.phases
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == Direction.LOWER_BETTER
+
+
+class AcademyTarget(models.Model):
+    """A per-academy override of the KPI's target (a special school's attendance target)."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="academy_targets")
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="kpi_targets")
+    target_value = models.DecimalField(max_digits=14, decimal_places=4)
+    amber_margin = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="Blank keeps the KPI's own amber margin.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["kpi__code", "academy__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "academy"], name="academytarget_unique"),
+            models.CheckConstraint(
+                condition=Q(amber_margin__isnull=True) | Q(amber_margin__gte=0),
+                name="academytarget_amber_margin_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kpi.code} target for {self.academy}: {self.target_value.normalize()}"
+
+
+class Term(models.IntegerChoices):
+    AUTUMN = 1, "Autumn"
+    SPRING = 2, "Spring"
+    SUMMER = 3, "Summer"
+
+
+class PeriodQuerySet(models.QuerySet):
+    def open(self) -> PeriodQuerySet:
+        return self.filter(is_open=True)
+
+
+class Period(models.Model):
+    """One term of one academic year: the unit of KPI collection (“2023/24 Autumn”)."""
+
+    year_start = models.PositiveSmallIntegerField(
+        help_text="First calendar year of the academic year: 2023 for 2023/24."
+    )
+    term = models.PositiveSmallIntegerField(choices=Term.choices)
+    slug = models.SlugField(max_length=30, unique=True, editable=False)
+    is_open = models.BooleanField(default=False, help_text="Open for data entry.")
+    due_date = models.DateField(null=True, blank=True, help_text="When returns are due.")
+
+    objects = PeriodQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["year_start", "term"]
+        constraints = [
+            models.UniqueConstraint(fields=["year_start", "term"], name="period_unique_year_term"),
+            models.CheckConstraint(condition=Q(term__in=Term.values), name="period_term_valid"),
+            models.CheckConstraint(
+                condition=Q(year_start__gte=1990) & Q(year_start__lte=2200),
+                name="period_year_plausible",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.academic_year} {self.get_term_display()}"
+
+    @property
+    def academic_year(self) -> str:
+        return format_academic_year(self.year_start)
+
+    @staticmethod
+    def make_slug(year_start: int, term: int) -> str:
+        return f"{year_start}-{(year_start + 1) % 100:02d}-{Term(term).label.lower()}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.slug = self.make_slug(self.year_start, self.term)
+        super().save(*args, **kwargs)
+
+
+def format_academic_year(year_start: int) -> str:
+    """2023 → "2023/24"."""
+    return f"{year_start}/{(year_start + 1) % 100:02d}"
+
+
+class NationalFigure(models.Model):
+    """The national figure for a KPI in a period, for "relative to national" targets."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="national_figures")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="national_figures")
+    value = models.DecimalField(max_digits=14, decimal_places=4)
+    source = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["kpi__code", "period"]
+        constraints = [
+            models.UniqueConstraint(fields=["kpi", "period"], name="nationalfigure_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"National {self.kpi.code} {self.period}: {self.value.normalize()}"
+
+
+class ReturnStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+
+
+# Values the board may see: DESIGN.md, "Board dashboards count submitted and approved values only".
+PUBLISHED_STATUSES = (ReturnStatus.SUBMITTED, ReturnStatus.APPROVED)
+
+
+class Return(models.Model):
+    """One academy's KPI return for one period: draft → submitted → approved (reopenable)."""
+
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="returns")
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="returns")
+    status = models.CharField(
+        max_length=10, choices=ReturnStatus.choices, default=ReturnStatus.DRAFT
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+    sent_back_reason = models.TextField(
+        blank=True, help_text="Why central team sent the return back to the academy."
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Raised on every save; a stale form is refused (no lost updates)."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["period", "academy__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["academy", "period"], name="return_unique_academy_period"),
+            models.CheckConstraint(
+                condition=Q(status__in=ReturnStatus.values), name="return_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.academy} {self.period} ({self.get_status_display().lower()})"
+
+    @property
+    def is_published(self) -> bool:
+        return self.status in PUBLISHED_STATUSES
+
+
+class KPIValueQuerySet(models.QuerySet):
+    def published(self) -> KPIValueQuerySet:
+        """Values whose academy's return for that period is submitted or approved."""
+        return self.filter(
+            Exists(
+                Return.objects.filter(
+                    academy=OuterRef("academy"),
+                    period=OuterRef("period"),
+                    status__in=PUBLISHED_STATUSES,
+                )
+            )
+        )
+
+
+class KPIValue(models.Model):
+    """One KPI's value for one academy in one period, with its full change history."""
+
+    kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="values")
+    academy = models.ForeignKey(Academy, on_delete=models.PROTECT, related_name="kpi_values")
+    period = models.ForeignKey(Period, on_delete=models.PROTECT, related_name="kpi_values")
+    value = models.DecimalField(max_digits=16, decimal_places=4, null=True, blank=True)
+    not_available = models.BooleanField(
+        default=False, help_text="No value can be given this period; the note says why."
+    )
+    note = models.TextField(blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    is_demo = models.BooleanField(default=False, help_text="Generated demo data, not real.")
+
+    history = HistoricalRecords()
+    objects = KPIValueQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["period", "kpi__code", "academy__name"]
+        verbose_name = "KPI value"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kpi", "academy", "period"], name="kpivalue_unique_kpi_academy_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=False) | Q(not_available=True),
+                name="kpivalue_value_or_not_available",
+            ),
+        ]
+        indexes = [models.Index(fields=["period", "academy"], name="kpivalue_period_academy")]
+
+    def __str__(self) -> str:
+        shown = "not available" if self.value is None else f"{self.value.normalize()}"
+        return f"{self.kpi.code} {self.academy.short_name} {self.period}: {shown}"

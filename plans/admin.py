@@ -1,0 +1,108 @@
+from django.contrib import admin
+from import_export import resources
+
+from plans.models import Action, Aim, Plan, ProgressUpdate, StrategicObjective, SuccessCriterion
+from trustplan.admin import ImportExportAdmin
+
+
+class PlanResource(resources.ModelResource):
+    class Meta:
+        model = Plan
+
+
+class StrategicObjectiveResource(resources.ModelResource):
+    class Meta:
+        model = StrategicObjective
+
+
+class AimResource(resources.ModelResource):
+    class Meta:
+        model = Aim
+
+
+class SuccessCriterionResource(resources.ModelResource):
+    class Meta:
+        model = SuccessCriterion
+
+
+class ActionResource(resources.ModelResource):
+    class Meta:
+        model = Action
+
+
+class ProgressUpdateResource(resources.ModelResource):
+    class Meta:
+        model = ProgressUpdate
+
+
+class ObjectiveInline(admin.TabularInline):
+    model = StrategicObjective
+    extra = 0
+
+
+class AimInline(admin.TabularInline):
+    model = Aim
+    extra = 0
+
+
+class ProgressUpdateInline(admin.TabularInline):
+    model = ProgressUpdate
+    extra = 0
+    fields = ["date", "status", "commentary", "evidence_url", "author"]
+    autocomplete_fields = ["author"]
+
+
+@admin.register(Plan)
+class PlanAdmin(ImportExportAdmin):
+    resource_classes = [PlanResource]
+    list_display = ["title", "years", "status"]
+    list_filter = ["status"]
+    search_fields = ["title", "introduction"]
+    inlines = [ObjectiveInline]
+
+
+@admin.register(StrategicObjective)
+class StrategicObjectiveAdmin(ImportExportAdmin):
+    resource_classes = [StrategicObjectiveResource]
+    list_display = ["number", "title", "plan"]
+    list_filter = ["plan"]
+    search_fields = ["title"]
+    inlines = [AimInline]
+
+
+@admin.register(Aim)
+class AimAdmin(ImportExportAdmin):
+    resource_classes = [AimResource]
+    list_display = ["__str__", "objective"]
+    list_filter = ["objective__plan", "objective"]
+    search_fields = ["title"]
+    list_select_related = ["objective"]
+
+
+@admin.register(SuccessCriterion)
+class SuccessCriterionAdmin(ImportExportAdmin):
+    resource_classes = [SuccessCriterionResource]
+    list_display = ["__str__", "objective"]
+    list_filter = ["objective__plan", "objective"]
+    search_fields = ["text"]
+    filter_horizontal = ["aims"]
+
+
+@admin.register(Action)
+class ActionAdmin(ImportExportAdmin):
+    resource_classes = [ActionResource]
+    list_display = ["__str__", "objective", "due_date"]
+    list_filter = ["objective__plan", "objective", "responsible", "monitors"]
+    search_fields = ["description", "responsible__code", "monitors__code", "monitors__name"]
+    filter_horizontal = ["aims", "responsible", "monitors", "kpis", "academies"]
+    inlines = [ProgressUpdateInline]
+    list_select_related = ["objective"]
+
+
+@admin.register(ProgressUpdate)
+class ProgressUpdateAdmin(ImportExportAdmin):
+    resource_classes = [ProgressUpdateResource]
+    list_display = ["action", "date", "status", "author"]
+    list_filter = ["status", "date"]
+    search_fields = ["commentary", "action__description"]
+    autocomplete_fields = ["action", "author"]

@@ -1,0 +1,18 @@
+"""Base classes shared by every app's ModelAdmin."""
+
+from import_export.admin import ImportExportMixin
+from simple_history.admin import SimpleHistoryAdmin
+
+from academies.roles import is_administrator
+
+
+class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
+    """django-import-export on every model; importing is for administrators only.
+
+    Central team are staff (they edit the plan and KPI framework here) but must not bulk-import:
+    DESIGN.md gives imports to administrators. SimpleHistoryAdmin adds the history view for the
+    models that keep history and is harmless for the others.
+    """
+
+    def has_import_permission(self, request) -> bool:
+        return is_administrator(request.user) and super().has_import_permission(request)
