@@ -73,7 +73,9 @@ class Owner(models.Model):
         unique=True,
         help_text="How the plan refers to them: initials such as “NLI”, or a short body name.",
     )
-    name = models.CharField(max_length=200, blank=True, help_text="Full name; blank if the plan gives only initials.")
+    name = models.CharField(
+        max_length=200, blank=True, help_text="Full name; blank if the plan gives only initials."
+    )
     kind = models.CharField(max_length=10, choices=OwnerKind.choices, default=OwnerKind.PERSON)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

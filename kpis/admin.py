@@ -64,7 +64,25 @@ class KPIAdminForm(forms.ModelForm):
 
     class Meta:
         model = KPI
-        fields = "__all__"
+        fields = [
+            "area",
+            "code",
+            "position",
+            "name",
+            "description",
+            "is_active",
+            "measure",
+            "direction",
+            "unit",
+            "phases",
+            "frequency",
+            "target_kind",
+            "target_value",
+            "amber_margin",
+            "baseline_year",
+            "aggregation",
+            "trust_target_value",
+        ]
 
 
 class AcademyTargetInline(admin.TabularInline):
@@ -85,8 +103,16 @@ class KPIAdmin(ImportExportAdmin):
     form = KPIAdminForm
     resource_classes = [KPIResource]
     list_display = [
-        "code", "name", "area", "measure", "direction", "target_kind", "target_value",
-        "amber_margin", "aggregation", "is_active",
+        "code",
+        "name",
+        "area",
+        "measure",
+        "direction",
+        "target_kind",
+        "target_value",
+        "amber_margin",
+        "aggregation",
+        "is_active",
     ]
     list_filter = ["area", "measure", "target_kind", "aggregation", "frequency", "is_active"]
     search_fields = ["code", "name", "description"]
@@ -98,8 +124,12 @@ class KPIAdmin(ImportExportAdmin):
             "Target rule",
             {
                 "fields": [
-                    "target_kind", "target_value", "amber_margin", "baseline_year",
-                    "aggregation", "trust_target_value",
+                    "target_kind",
+                    "target_value",
+                    "amber_margin",
+                    "baseline_year",
+                    "aggregation",
+                    "trust_target_value",
                 ]
             },
         ),
@@ -135,7 +165,15 @@ class NationalFigureAdmin(ImportExportAdmin):
 @admin.register(KPIValue)
 class KPIValueAdmin(ImportExportAdmin):
     resource_classes = [KPIValueResource]
-    list_display = ["kpi", "academy", "period", "value", "not_available", "updated_by", "updated_at"]
+    list_display = [
+        "kpi",
+        "academy",
+        "period",
+        "value",
+        "not_available",
+        "updated_by",
+        "updated_at",
+    ]
     list_filter = ["period", "academy", "kpi__area", "not_available", "is_demo"]
     search_fields = ["kpi__code", "kpi__name", "academy__name", "note"]
     list_select_related = ["kpi", "academy", "period", "updated_by"]

@@ -124,8 +124,10 @@ def generate_demo_values(*, seed: int = 2023) -> int:
             if period.year_start == 2022 or period.term == Term.AUTUMN:
                 status = ReturnStatus.APPROVED
             elif period.term == Term.SPRING:
-                status = ReturnStatus.DRAFT if academy.slug == "moreton-school" else (
-                    ReturnStatus.SUBMITTED
+                status = (
+                    ReturnStatus.DRAFT
+                    if academy.slug == "moreton-school"
+                    else (ReturnStatus.SUBMITTED)
                 )
             elif index < 2:
                 status = ReturnStatus.DRAFT

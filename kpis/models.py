@@ -82,7 +82,9 @@ class KPI(models.Model):
     """
 
     area = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="kpis")
-    code = models.CharField(max_length=10, unique=True, help_text="As in the framework, e.g. “2.1”.")
+    code = models.CharField(
+        max_length=10, unique=True, help_text="As in the framework, e.g. “2.1”."
+    )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order within its area.")
     name = models.CharField(max_length=300)
     description = models.TextField(blank=True, help_text="Definition: what is measured and how.")
@@ -251,6 +253,10 @@ class Period(models.Model):
     def __str__(self) -> str:
         return f"{self.academic_year} {self.get_term_display()}"
 
+    def save(self, *args, **kwargs) -> None:
+        self.slug = self.make_slug(self.year_start, self.term)
+        super().save(*args, **kwargs)
+
     @property
     def academic_year(self) -> str:
         return format_academic_year(self.year_start)
@@ -258,10 +264,6 @@ class Period(models.Model):
     @staticmethod
     def make_slug(year_start: int, term: int) -> str:
         return f"{year_start}-{(year_start + 1) % 100:02d}-{Term(term).label.lower()}"
-
-    def save(self, *args, **kwargs) -> None:
-        self.slug = self.make_slug(self.year_start, self.term)
-        super().save(*args, **kwargs)
 
 
 def format_academic_year(year_start: int) -> str:
@@ -326,7 +328,9 @@ class Return(models.Model):
     class Meta:
         ordering = ["period", "academy__name"]
         constraints = [
-            models.UniqueConstraint(fields=["academy", "period"], name="return_unique_academy_period"),
+            models.UniqueConstraint(
+                fields=["academy", "period"], name="return_unique_academy_period"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=ReturnStatus.values), name="return_status_valid"
             ),

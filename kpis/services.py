@@ -54,6 +54,9 @@ def load_framework(*, data: dict[str, Any]) -> list[KPI]:
         AcademyTarget.objects.update_or_create(
             kpi=by_code[str(row["kpi"])],
             academy=academies[row["academy"]],
-            defaults={"target_value": _decimal(row["value"]), "amber_margin": _decimal(row.get("amber"))},
+            defaults={
+                "target_value": _decimal(row["value"]),
+                "amber_margin": _decimal(row.get("amber")),
+            },
         )
     return kpis

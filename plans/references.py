@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "−": "-"})
 _CODE = r"(\d{1,2})\.(\d{1,3})"
-_KPI_TOKEN = re.compile(rf"{_CODE}(?:\s*-\s*{_CODE})?")
-_KPI_SEPARATORS = re.compile(r"(?:[\s,;/&+]|\band\b|\bto\b)+", re.IGNORECASE)
+_KPI_TOKEN = re.compile(rf"{_CODE}(?:\s*(?:-|\bto\b)\s*{_CODE})?", re.IGNORECASE)
+_KPI_SEPARATORS = re.compile(r"(?:[\s,;/&+]|\band\b)+", re.IGNORECASE)
 _OWNER_SEPARATORS = re.compile(r"(?:[\s,;/&+]|\band\b)+", re.IGNORECASE)
 
 
@@ -55,8 +55,6 @@ def parse_kpi_codes(text: str | None) -> list[str]:
                 )
             if int(last) < int(first):
                 raise ReferenceError(f"“{token.group(0)}” runs backwards")
-            if int(last) - int(first) > 100:
-                raise ReferenceError(f"“{token.group(0)}” is too long a range")
             found = [f"{int(area)}.{minor}" for minor in range(int(first), int(last) + 1)]
         for code in found:
             if code not in codes:

@@ -108,4 +108,3 @@ def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
                 )
                 criterion.aims.set(group_aims)
     return plan, True
-

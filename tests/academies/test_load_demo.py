@@ -1,0 +1,120 @@
+"""`python manage.py load_demo`: the Amethyst demo, idempotent, seeded, clearly marked."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from academies import roles
+from academies.models import Academy, AcademyRole, Owner, RoleAssignment
+from kpis.models import KPIValue, Period, Return, ReturnStatus
+from plans.models import Action, Plan
+
+
+@pytest.fixture
+def demo(db):
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    return out.getvalue()
+
+
+def _snapshot():
+    return sorted(
+        KPIValue.objects.values_list("kpi__code", "academy__slug", "period__slug", "value")
+    )
+
+
+def test_demo_users_exist_for_every_role_with_the_demo_password(demo):
+    User = get_user_model()
+    expected = {
+        "trustee": roles.TRUSTEE,
+        "governor": roles.GOVERNOR,
+        "head": roles.HEADTEACHER,
+        "exechead": roles.HEADTEACHER,
+        "central": roles.CENTRAL_TEAM,
+        "admin": roles.ADMINISTRATOR,
+    }
+    for username, group in expected.items():
+        user = User.objects.get(username=username)
+        assert user.check_password("trustplan")
+        assert list(user.groups.values_list("name", flat=True)) == [group]
+        assert f"{username:<9} / trustplan" in demo
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_demo_role_assignments_match_the_issue(demo):
+    def academies(username, role):
+        return set(
+            RoleAssignment.objects.filter(user__username=username, role=role).values_list(
+                "academy__name", flat=True
+            )
+        )
+
+    assert academies("governor", AcademyRole.GOVERNOR) == {"Moreton School"}
+    assert academies("head", AcademyRole.HEADTEACHER) == {"Aldersley High School"}
+    assert academies("exechead", AcademyRole.HEADTEACHER) == {
+        "Penn Hall School",
+        "Tettenhall Wood School",
+    }
+    assert Owner.objects.get(code="NLI").user.username == "central"
+
+
+def test_demo_has_both_academic_years_with_summer_2024_open(demo):
+    assert list(Period.objects.values_list("slug", flat=True)) == [
+        "2022-23-autumn",
+        "2022-23-spring",
+        "2022-23-summer",
+        "2023-24-autumn",
+        "2023-24-spring",
+        "2023-24-summer",
+    ]
+    assert list(Period.objects.open().values_list("slug", flat=True)) == ["2023-24-summer"]
+
+
+def test_demo_values_are_marked_as_demo_and_cover_only_applicable_kpis(demo):
+    values = KPIValue.objects.select_related("kpi", "academy")
+    assert values.count() > 500
+    assert not values.filter(is_demo=False).exists()
+    for value in values:
+        assert value.kpi.applies_to(value.academy), value
+    sixth_form = Academy.objects.get(slug="amethyst-sixth-form")
+    assert not values.filter(academy=sixth_form, kpi__code="1.1").exists()
+    assert not values.filter(academy__phase="secondary", kpi__code="1.8").exists()
+
+
+def test_demo_returns_tell_the_story_of_the_year(demo):
+    def statuses(slug):
+        return dict(Return.objects.filter(period__slug=slug).values_list("academy__slug", "status"))
+
+    assert set(statuses("2022-23-summer").values()) == {ReturnStatus.APPROVED}
+    assert statuses("2023-24-spring")["moreton-school"] == ReturnStatus.DRAFT
+    assert statuses("2023-24-spring")["aldersley-high-school"] == ReturnStatus.SUBMITTED
+    assert len(statuses("2023-24-summer")) == 2
+
+
+def test_load_demo_twice_changes_nothing(demo):
+    counts = (Plan.objects.count(), Action.objects.count(), Owner.objects.count())
+    values = _snapshot()
+    call_command("load_demo", stdout=StringIO())
+    assert (Plan.objects.count(), Action.objects.count(), Owner.objects.count()) == counts
+    assert _snapshot() == values
+
+
+def test_demo_values_are_the_same_on_every_run(demo, django_db_blocker):
+    first = _snapshot()
+    KPIValue.history.all().delete()
+    KPIValue.objects.all().delete()
+    Return.objects.all().delete()
+    call_command("load_demo", stdout=StringIO())
+    assert _snapshot() == first
+
+
+def test_demo_values_are_recorded_in_history(demo):
+    assert KPIValue.history.count() == KPIValue.objects.count()
+    assert KPIValue.history.first().history_change_reason == "Demo data"
+
+
+def test_pages_say_the_data_is_demo_data(demo, client):
+    client.force_login(get_user_model().objects.get(username="trustee"))
+    assert "Demo data:" in client.get("/").content.decode()

@@ -1,0 +1,141 @@
+"""Shared fixtures: the demo trust and a cast of users, one per role.
+
+Browser tests run Playwright in this process; its event loop trips Django's async guard, so the
+guard is relaxed for the test process only (never in settings).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from academies import roles
+from academies.models import Academy, AcademyRole, RoleAssignment
+from academies.services import load_organisation, read_fixture
+from kpis.services import load_framework
+from plans.models import Plan, PlanStatus
+from plans.services import load_plan
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "a-long-test-password-1"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The production hasher is slow by design; tests sign in dozens of users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def _load_trust():
+    roles.ensure_role_groups()
+    load_organisation(data=read_fixture("amethyst_trust.yaml"))
+    load_framework(data=read_fixture("amethyst_kpis.yaml"))
+    plan, _ = load_plan(data=read_fixture("plan_amethyst_2023_24.yaml"))
+    return plan
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the trust once into the test database; each test's transaction rolls back onto it.
+
+    Transactional tests (live_server) flush the database when they end; pytest-django runs them
+    after the others, and the `trust` fixture loads the trust again when it finds it gone.
+    """
+    with django_db_blocker.unblock():
+        _load_trust()
+
+
+@pytest.fixture
+def trust(db):
+    """The Amethyst organisation, KPI framework and 2023/24 plan, as `make demo` loads them."""
+    return Plan.objects.filter(status=PlanStatus.ACTIVE).first() or _load_trust()
+
+
+@pytest.fixture
+def academy_a(trust) -> Academy:
+    return Academy.objects.get(slug="aldersley-high-school")
+
+
+@pytest.fixture
+def academy_b(trust) -> Academy:
+    return Academy.objects.get(slug="moreton-school")
+
+
+def _user(username: str, group: str | None, **extra):
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
+    if group:
+        user.groups.add(roles.ensure_role_groups()[group])
+    return user
+
+
+@pytest.fixture
+def cast(trust, academy_a, academy_b) -> dict:
+    """One user per role. What each may do:"""
+    penn = Academy.objects.get(slug="penn-hall-school")
+    tettenhall = Academy.objects.get(slug="tettenhall-wood-school")
+    people = {
+        # trustee: reads every dashboard and the plan; writes nothing.
+        "trustee": _user("t-trustee", roles.TRUSTEE),
+        # governor: like a trustee, scoped to academy B (Moreton School).
+        "governor": _user("t-governor", roles.GOVERNOR),
+        # head_a: enters and submits academy A's returns only.
+        "head_a": _user("t-head-a", roles.HEADTEACHER),
+        # head_b: enters and submits academy B's returns only.
+        "head_b": _user("t-head-b", roles.HEADTEACHER),
+        # exec_head: heads Penn Hall and Tettenhall Wood.
+        "exec_head": _user("t-exec-head", roles.HEADTEACHER),
+        # central: edits the plan and KPI framework, approves returns; does not import.
+        "central": _user("t-central", roles.CENTRAL_TEAM, is_staff=True),
+        # admin: everything, including imports and user management.
+        "admin": _user("t-admin", roles.ADMINISTRATOR, is_staff=True, is_superuser=True),
+    }
+    RoleAssignment.objects.create(
+        user=people["governor"], academy=academy_b, role=AcademyRole.GOVERNOR
+    )
+    RoleAssignment.objects.create(
+        user=people["head_a"], academy=academy_a, role=AcademyRole.HEADTEACHER
+    )
+    RoleAssignment.objects.create(
+        user=people["head_b"], academy=academy_b, role=AcademyRole.HEADTEACHER
+    )
+    for academy in (penn, tettenhall):
+        RoleAssignment.objects.create(
+            user=people["exec_head"], academy=academy, role=AcademyRole.HEADTEACHER
+        )
+    return people
+
+
+@pytest.fixture
+def client_for(client, cast):
+    """client_for("trustee") → a test client signed in as that member of the cast."""
+
+    def sign_in(role: str):
+        client.force_login(cast[role])
+        return client
+
+    return sign_in
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, never a downloaded browser; a missing one fails loudly."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
