@@ -9,7 +9,16 @@ class AcademyResource(resources.ModelResource):
     class Meta:
         model = Academy
         import_id_fields = ["slug"]
-        fields = ["slug", "name", "short_name", "urn", "phase", "pupils_on_roll", "is_active"]
+        fields = [
+            "slug",
+            "name",
+            "short_name",
+            "urn",
+            "phase",
+            "pupils_on_roll",
+            "is_active",
+            "position",
+        ]
 
 
 class OwnerResource(resources.ModelResource):
@@ -27,7 +36,7 @@ class RoleAssignmentResource(resources.ModelResource):
 @admin.register(Academy)
 class AcademyAdmin(ImportExportAdmin):
     resource_classes = [AcademyResource]
-    list_display = ["name", "short_name", "urn", "phase", "pupils_on_roll", "is_active"]
+    list_display = ["name", "short_name", "urn", "phase", "pupils_on_roll", "is_active", "position"]
     list_filter = ["phase", "is_active"]
     search_fields = ["name", "short_name", "urn"]
     prepopulated_fields = {"slug": ["name"]}

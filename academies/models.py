@@ -37,11 +37,14 @@ class Academy(models.Model):
         default=0, help_text="Used to weight trust averages by academy size."
     )
     is_active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Column order on the board (the trust's own KPI table order)."
+    )
 
     objects = AcademyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["position", "name"]
         verbose_name_plural = "academies"
         constraints = [
             models.UniqueConstraint(

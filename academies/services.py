@@ -27,8 +27,9 @@ def read_fixture(name: str | Path) -> dict[str, Any]:
 def load_organisation(*, data: dict[str, Any]) -> tuple[list[Academy], list[Owner]]:
     """Create or update the fixture's academies (by slug) and owners (by code). Idempotent."""
     academies = []
-    for row in data.get("academies", []):
+    for position, row in enumerate(data.get("academies", []), start=1):
         fields = {key: value for key, value in row.items() if key != "slug"}
+        fields.setdefault("position", position)
         academy, _ = Academy.objects.update_or_create(slug=row["slug"], defaults=fields)
         academies.append(academy)
     owners = []

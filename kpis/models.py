@@ -177,6 +177,10 @@ class KPI(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    @property
+    def phase_labels(self) -> list[str]:
+        return [Phase(p).label for p in self.phases or []]
+
     def applies_to(self, academy: Academy) -> bool:
         return not self.phases or academy.phase in self.phases
 

@@ -192,11 +192,14 @@ class Action(models.Model):
     @property
     def status(self) -> str:
         """The latest progress update's status; "not started" before the first update."""
-        annotated = getattr(self, "latest_status", None)
-        if annotated is not None:
-            return annotated
+        if hasattr(self, "latest_status"):  # annotated by with_current_status(): no query
+            return self.latest_status or ActionStatus.NOT_STARTED
         latest = self.updates.order_by("-date", "-pk").first()
         return latest.status if latest else ActionStatus.NOT_STARTED
+
+    @property
+    def status_label(self) -> str:
+        return ActionStatus(self.status).label
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
         due = self.due_date

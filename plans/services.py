@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
 
-from academies.models import Owner
+from academies.models import Academy, Owner
 from academies.services import owner_lookup
 from kpis.models import KPI
 from plans.models import Action, Aim, Plan, StrategicObjective, SuccessCriterion
@@ -47,6 +48,7 @@ def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
     kpis = {kpi.code: kpi for kpi in KPI.objects.all()}
     owners = owner_lookup()
     owner_ids = dict(Owner.objects.values_list("code", "pk"))
+    academies_named = _academy_matcher()
 
     for objective_row in data["objectives"]:
         objective = StrategicObjective.objects.create(
@@ -74,6 +76,7 @@ def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
                     description=action_row.get("description", ""),
                 )
                 action.aims.add(aim)
+                action.academies.set(academies_named(action.description))
                 try:
                     codes = parse_kpi_codes(action_row.get("kpi", ""))
                     responsible = parse_owner_codes(action_row.get("responsibility", ""), owners)
@@ -101,6 +104,7 @@ def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
                     objective=objective, position=action_position, description=text
                 )
                 action.aims.set(group_aims)
+                action.academies.set(academies_named(text))
             for text in group.get("success_criteria", []):
                 criterion_position += 1
                 criterion = SuccessCriterion.objects.create(
@@ -108,3 +112,16 @@ def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
                 )
                 criterion.aims.set(group_aims)
     return plan, True
+
+
+def _academy_matcher():
+    """A function giving the academies an action's text names by short name ("TWS and PH").
+
+    Plans name academies in the action itself rather than in a column; matching the short
+    names as whole, case-sensitive words puts those academies in the action's scope.
+    """
+    by_short_name = dict(Academy.objects.values_list("short_name", "pk"))
+    if not by_short_name:
+        return lambda text: []
+    pattern = re.compile(r"\b(" + "|".join(map(re.escape, by_short_name)) + r")\b")
+    return lambda text: sorted({by_short_name[name] for name in pattern.findall(text or "")})

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from trustplan import views
 from trustplan.forms import LoginForm
@@ -11,6 +11,8 @@ admin.site.site_title = "trustplan"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("kpis/", include("kpis.urls")),
+    path("academies/", include("academies.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

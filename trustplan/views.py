@@ -1,4 +1,4 @@
-"""Pages that belong to no single app: the board's home page and the health check."""
+"""Pages that belong to no single app: the board overview and the health check."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -9,19 +9,32 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from academies.models import Academy
-from plans.models import Plan, PlanStatus
+from kpis.models import Return
+from kpis.selectors import PeriodIndex, board_matrix
+from kpis.views import period_from_request
+from plans.selectors import active_plan, plan_progress
 
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The board's landing page: the academies and the current plan's objectives."""
-    academies = Academy.objects.active()
-    plan = Plan.objects.filter(status=PlanStatus.ACTIVE).first()
-    objectives = plan.objectives.all() if plan else []
+    """Board overview: plan progress by objective, KPI exceptions, return completeness."""
+    periods = PeriodIndex()
+    period = period_from_request(request, periods)
+    academies = list(Academy.objects.active())
+    plan = active_plan()
+    board = board_matrix(period, periods, academies=academies) if period else None
+    returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
     return render(
         request,
         "home.html",
-        {"academies": academies, "plan": plan, "objectives": objectives},
+        {
+            "plan": plan,
+            "progress": plan_progress(plan) if plan else [],
+            "period": period,
+            "periods": periods.periods,
+            "exceptions": board.exceptions() if board else [],
+            "completeness": [(academy, returns.get(academy.pk)) for academy in academies],
+        },
     )
 
 
@@ -36,7 +49,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok\n", content_type="text/plain")
 
 
-def demo_accounts() -> list[tuple[str, str]]:
+def demo_accounts() -> list[tuple[str, str, str]]:
     """The demo accounts, shown on the login page when DEBUG is on."""
     if not settings.DEBUG:
         return []

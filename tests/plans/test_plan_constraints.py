@@ -59,3 +59,16 @@ def test_an_incomplete_action_past_its_due_date_is_overdue(trust):
     assert not action.is_overdue(datetime.date(2024, 1, 31))
     ProgressUpdate.objects.create(action=action, status=ActionStatus.COMPLETE, date=today)
     assert not action.is_overdue(today)
+
+
+def test_actions_naming_academies_by_short_name_have_them_in_scope(trust):
+    from plans.models import Action
+
+    def scope(start):
+        action = Action.objects.get(description__startswith=start)
+        return set(action.academies.values_list("short_name", flat=True))
+
+    assert scope("Onboard TWS and PH") == {"TWS", "PH"}
+    assert scope("Additional support brokered") == {"TWS", "MS"}
+    assert scope("Publish Trust Improvement Calendar") == set()
+    assert Action.objects.filter(academies__isnull=False).distinct().count() == 2

@@ -1,0 +1,378 @@
+"""The RAG rules of DESIGN.md as pure functions: no ORM, no templates.
+
+``judge`` turns a rule, a value and its context (applicability, baseline, national figure) into
+an outcome — green, amber, red, missing, not applicable, no target — with a one-line
+explanation a trustee can read. ``aggregate`` computes the trust column and ``trend`` compares
+with the previous period, direction-aware. Every page that shows a RAG gets it from here.
+
+Each target kind comes down to one threshold in the value's own units:
+- absolute: the target itself;
+- national: the national figure, offset by the target (0 = at least national);
+- change: the baseline moved by the target per cent in the better direction ("reduced by 25%"
+  from 36 is 27); the amber margin is in percentage points of that change.
+Then, for higher-is-better, value ≥ threshold is green, within the amber margin below is amber,
+further is red (mirrored for lower-is-better). Exactly on the threshold is green; exactly on the
+edge of the margin is still amber.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+
+HIGHER = "higher"
+LOWER = "lower"
+
+GRADE_NAMES = {1: "outstanding", 2: "good", 3: "requires improvement", 4: "inadequate"}
+
+
+class Outcome(enum.StrEnum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    MISSING = "missing"
+    NOT_APPLICABLE = "not_applicable"
+    NO_TARGET = "no_target"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+    @property
+    def symbol(self) -> str:
+        """A shape that tells the outcome without colour (greyscale print, colour blindness)."""
+        return OUTCOME_SYMBOLS[self]
+
+    @property
+    def is_exception(self) -> bool:
+        return self in (Outcome.RED, Outcome.MISSING)
+
+
+OUTCOME_LABELS = {
+    Outcome.GREEN: "Green",
+    Outcome.AMBER: "Amber",
+    Outcome.RED: "Red",
+    Outcome.MISSING: "Missing",
+    Outcome.NOT_APPLICABLE: "Not applicable",
+    Outcome.NO_TARGET: "No target",
+}
+OUTCOME_SYMBOLS = {
+    Outcome.GREEN: "✓",
+    Outcome.AMBER: "!",
+    Outcome.RED: "✗",
+    Outcome.MISSING: "?",
+    Outcome.NOT_APPLICABLE: "–",
+    Outcome.NO_TARGET: "·",
+}
+# For "a better value never gets a worse RAG" and for sorting exceptions first.
+SEVERITY = {Outcome.GREEN: 0, Outcome.AMBER: 1, Outcome.RED: 2}
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a KPI (or an academy's override of it) asks of a value."""
+
+    measure: str = "number"
+    direction: str = HIGHER
+    target_kind: str = "none"
+    target: Decimal | None = None
+    amber_margin: Decimal = Decimal("0")
+    unit: str = ""
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == LOWER
+
+    def with_target(self, target: Decimal | None, amber_margin: Decimal | None = None) -> Rule:
+        return Rule(
+            measure=self.measure,
+            direction=self.direction,
+            target_kind=self.target_kind,
+            target=target,
+            amber_margin=self.amber_margin if amber_margin is None else amber_margin,
+            unit=self.unit,
+        )
+
+
+@dataclass(frozen=True)
+class Judgement:
+    outcome: Outcome
+    explanation: str
+    threshold: Decimal | None = None
+
+    @property
+    def label(self) -> str:
+        return self.outcome.label
+
+    @property
+    def symbol(self) -> str:
+        return self.outcome.symbol
+
+
+def _d(value: Decimal | float | int | str | None) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def format_value(value: Decimal | None, measure: str, unit: str = "") -> str:
+    """A value as a trustee reads it: "94.1%", "£12,300", "grade 2 (good)", "Yes"."""
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    if measure == "yes_no":
+        return "Yes" if value >= 1 else "No"
+    if measure == "grade":
+        grade = int(value.to_integral_value(ROUND_HALF_UP))
+        return f"grade {grade} ({GRADE_NAMES[grade]})" if grade in GRADE_NAMES else f"grade {value}"
+    if measure == "money":
+        sign = "−" if value < 0 else ""
+        return f"{sign}£{abs(value).quantize(Decimal('1'), ROUND_HALF_UP):,}"
+    if measure == "count":
+        return f"{value.quantize(Decimal('1'), ROUND_HALF_UP)}"
+    text = _plain(value)
+    if measure == "percentage":
+        return f"{text}%"
+    return f"{text} {unit}".strip() if unit and unit != "%" else text
+
+
+def _plain(value: Decimal) -> str:
+    """Up to two decimals, no trailing zeros: 94.1, 95, 4.25."""
+    rounded = value.quantize(Decimal("0.01"), ROUND_HALF_UP).normalize()
+    text = f"{rounded:f}"
+    return text
+
+
+def _amount(value: Decimal, measure: str) -> str:
+    """A difference in the measure's units: "0.9", "£50,000", "1"."""
+    if measure == "money":
+        return f"£{value.quantize(Decimal('1'), ROUND_HALF_UP):,}"
+    if measure in ("count", "grade", "yes_no"):
+        return _plain(value)
+    return _plain(value)
+
+
+def threshold_for(
+    rule: Rule, *, baseline: Decimal | None = None, national: Decimal | None = None
+) -> tuple[Decimal | None, Decimal, str]:
+    """(threshold, amber width in value units, target in words), or (None, 0, why not)."""
+    if rule.target_kind == "none" or rule.target is None:
+        return None, Decimal(0), "no target set"
+    target = Decimal(rule.target)
+    margin = Decimal(rule.amber_margin or 0)
+    at = "at most" if rule.lower_is_better else "at least"
+    if rule.target_kind == "absolute":
+        return target, margin, f"{at} {format_value(target, rule.measure, rule.unit)}"
+    if rule.target_kind == "national":
+        if national is None:
+            return None, Decimal(0), "no national figure for this period"
+        offset = -target if rule.lower_is_better else target
+        threshold = Decimal(national) + offset
+        words = f"{at} {format_value(threshold, rule.measure, rule.unit)} (national "
+        words += f"{format_value(Decimal(national), rule.measure, rule.unit)}"
+        if offset:
+            words += f" {'+' if offset > 0 else '−'}{_plain(abs(offset))}"
+        return threshold, margin, words + ")"
+    if rule.target_kind == "change":
+        if baseline is None:
+            return None, Decimal(0), "no baseline value to compare with"
+        baseline = Decimal(baseline)
+        sign = -1 if rule.lower_is_better else 1
+        # Relative to the baseline's size, so a negative baseline (a deficit) improves too.
+        threshold = baseline + sign * abs(baseline) * target / 100
+        width = abs(baseline) * margin / 100
+        moved = "below" if rule.lower_is_better else "above"
+        # Counts and grades: a threshold such as 13.5 is shown as it is, not rounded.
+        shown_as = "number" if rule.measure in ("count", "grade", "yes_no") else rule.measure
+        words = (
+            f"{at} {format_value(threshold, shown_as, rule.unit)} ({_plain(target)}% {moved} "
+            f"the baseline of {format_value(baseline, rule.measure, rule.unit)})"
+        )
+        return threshold, width, words
+    raise ValueError(f"unknown target kind {rule.target_kind!r}")
+
+
+def judge(
+    rule: Rule,
+    value: Decimal | float | int | None,
+    *,
+    applicable: bool = True,
+    baseline: Decimal | float | int | None = None,
+    national: Decimal | float | int | None = None,
+) -> Judgement:
+    """The RAG outcome of one value under one rule, with its explanation."""
+    if not applicable:
+        return Judgement(Outcome.NOT_APPLICABLE, "Does not apply to this academy's phase.")
+    value = _d(value)
+    if value is None:
+        return Judgement(Outcome.MISSING, "No submitted value for this period.")
+    shown = format_value(value, rule.measure, rule.unit)
+    threshold, margin, words = threshold_for(rule, baseline=_d(baseline), national=_d(national))
+    if threshold is None:
+        return Judgement(Outcome.NO_TARGET, f"{shown}: {words}.")
+    shortfall = value - threshold if rule.lower_is_better else threshold - value
+    if shortfall <= 0:
+        return Judgement(Outcome.GREEN, f"{shown} meets the target of {words}.", threshold)
+    if rule.measure == "yes_no":
+        wanted = format_value(threshold, "yes_no")
+        outcome = Outcome.AMBER if shortfall <= margin else Outcome.RED
+        return Judgement(outcome, f"{shown}, where the target is {wanted}.", threshold)
+    way = "above" if rule.lower_is_better else "below"
+    gap = _amount(shortfall, rule.measure)
+    if shortfall <= margin:
+        return Judgement(
+            Outcome.AMBER,
+            f"{shown} is {way} the target of {words} by {gap}, within the "
+            f"{_amount(margin, rule.measure)} amber margin.",
+            threshold,
+        )
+    beyond = f", beyond the {_amount(margin, rule.measure)} amber margin" if margin else ""
+    return Judgement(
+        Outcome.RED, f"{shown} is {way} the target of {words} by {gap}{beyond}.", threshold
+    )
+
+
+# --- The trust column -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AcademyFigure:
+    """One academy's contribution to the trust column."""
+
+    value: Decimal | None
+    weight: int = 1
+    outcome: Outcome | None = None
+    baseline: Decimal | None = None
+
+
+def aggregate(
+    aggregation: str, figures: Sequence[AcademyFigure]
+) -> tuple[Decimal | None, Decimal | None]:
+    """(trust value, trust baseline) over the academies that have a value.
+
+    share_meeting is the percentage of judged academies (green, amber or red) that are green.
+    """
+    present = [f for f in figures if f.value is not None]
+    if aggregation == "share_meeting":
+        judged = [f for f in figures if f.outcome in SEVERITY]
+        if not judged:
+            return None, None
+        green = sum(1 for f in judged if f.outcome == Outcome.GREEN)
+        # Two decimals, so one academy short compares cleanly with the one-academy margin.
+        return share(green, len(judged)), None
+    if not present:
+        return None, None
+    value = _combine(aggregation, [(f.value, f.weight) for f in present])
+    baselines = [(f.baseline, f.weight) for f in present if f.baseline is not None]
+    baseline = _combine(aggregation, baselines) if len(baselines) == len(present) else None
+    return value, baseline
+
+
+def share(part: int, whole: int) -> Decimal:
+    """part of whole as a percentage to two decimals: share(14, 15) == Decimal("93.33")."""
+    return (Decimal(100 * part) / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _combine(aggregation: str, pairs: list[tuple[Decimal, int]]) -> Decimal | None:
+    if not pairs:
+        return None
+    values = [Decimal(v) for v, _ in pairs]
+    if aggregation == "sum":
+        return sum(values, Decimal(0))
+    if aggregation == "min":
+        return min(values)
+    if aggregation == "max":
+        return max(values)
+    if aggregation == "weighted_mean":
+        total = sum(w for _, w in pairs)
+        if total > 0:
+            return sum((Decimal(v) * w for v, w in pairs), Decimal(0)) / total
+    return sum(values, Decimal(0)) / len(values)
+
+
+def trust_rule(rule: Rule, aggregation: str, trust_target: Decimal | None, academies: int) -> Rule:
+    """The rule the trust column is judged by.
+
+    A share of academies meeting target is a percentage, higher is better, against the trust
+    target (100% unless set); falling short by one of the academies judged is amber, more is
+    red.
+    """
+    if aggregation == "share_meeting":
+        if rule.target_kind == "none":
+            return Rule(measure="percentage", target_kind="none")
+        # One academy's share, rounded up so that exactly one academy short is within it.
+        one_academy = (Decimal(100) / max(academies, 1)).quantize(Decimal("0.01"), ROUND_UP)
+        return Rule(
+            measure="percentage",
+            direction=HIGHER,
+            target_kind="absolute",
+            target=Decimal(100) if trust_target is None else Decimal(trust_target),
+            amber_margin=one_academy,
+        )
+    if trust_target is None:
+        return rule
+    return rule.with_target(Decimal(trust_target))
+
+
+def judge_trust(
+    rule: Rule,
+    aggregation: str,
+    trust_target: Decimal | None,
+    figures: Sequence[AcademyFigure],
+    *,
+    national: Decimal | None = None,
+) -> tuple[Decimal | None, Judgement]:
+    """The trust column: aggregate the academies' figures, then judge by the trust target."""
+    value, baseline = aggregate(aggregation, figures)
+    applicable = [f for f in figures if f.outcome != Outcome.NOT_APPLICABLE]
+    if not applicable:
+        return None, Judgement(Outcome.NOT_APPLICABLE, "Applies to none of the academies.")
+    if aggregation == "share_meeting" and rule.target_kind == "none":
+        return None, Judgement(
+            Outcome.NO_TARGET, "No target is set, so no share of academies can meet it."
+        )
+    judged = sum(1 for f in applicable if f.outcome in SEVERITY)
+    trust = trust_rule(rule, aggregation, trust_target, judged)
+    judgement = judge(trust, value, baseline=baseline, national=national)
+    reported = sum(1 for f in applicable if f.value is not None)
+    if judgement.outcome != Outcome.MISSING and reported < len(applicable):
+        judgement = Judgement(
+            judgement.outcome,
+            f"{judgement.explanation} ({reported} of {len(applicable)} academies reported.)",
+            judgement.threshold,
+        )
+    return value, judgement
+
+
+# --- Trend ------------------------------------------------------------------------------------
+
+
+class Trend(enum.StrEnum):
+    BETTER = "better"
+    WORSE = "worse"
+    SAME = "same"
+
+    @property
+    def symbol(self) -> str:
+        return {"better": "↑", "worse": "↓", "same": "→"}[self.value]
+
+    @property
+    def label(self) -> str:
+        return {
+            "better": "better than last period",
+            "worse": "worse than last period",
+            "same": "same as last period",
+        }[self.value]
+
+
+def trend(
+    current: Decimal | None, previous: Decimal | None, direction: str = HIGHER
+) -> Trend | None:
+    """Against the previous period: ↑ means better whichever way the number moved."""
+    if current is None or previous is None:
+        return None
+    current, previous = Decimal(current), Decimal(previous)
+    if current == previous:
+        return Trend.SAME
+    improved = current < previous if direction == LOWER else current > previous
+    return Trend.BETTER if improved else Trend.WORSE

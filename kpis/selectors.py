@@ -1,0 +1,405 @@
+"""Reads for the board's pages, each a fixed number of queries whatever the trust's size.
+
+The pages never judge anything themselves: these selectors fetch the published values once
+and run kpis.rag over them in Python.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from academies.models import Academy
+from kpis import rag
+from kpis.models import (
+    KPI,
+    PUBLISHED_STATUSES,
+    AcademyTarget,
+    KPIValue,
+    NationalFigure,
+    Period,
+    Return,
+)
+
+
+def rule_for(kpi: KPI, override: AcademyTarget | None = None) -> rag.Rule:
+    rule = rag.Rule(
+        measure=kpi.measure,
+        direction=kpi.direction,
+        target_kind=kpi.target_kind,
+        target=kpi.target_value,
+        amber_margin=kpi.amber_margin or Decimal(0),
+        unit=kpi.unit,
+    )
+    if override is not None:
+        return rule.with_target(override.target_value, override.amber_margin)
+    return rule
+
+
+def rule_in_words(kpi: KPI) -> str:
+    """ "At least 95% (amber within 1 below); trust: pupil-weighted mean." """
+    rule = rule_for(kpi)
+    if kpi.target_kind == "none":
+        words = "No target: the value is reported for context"
+    elif kpi.target_kind == "change":
+        way = "reduced" if kpi.lower_is_better else "increased"
+        words = (
+            f"{way.capitalize()} by at least {rag.format_value(kpi.target_value, 'number')}% "
+            f"against the same term of {kpi.baseline_year}/{(kpi.baseline_year + 1) % 100:02d}"
+        )
+    elif kpi.target_kind == "national":
+        at = "At most" if kpi.lower_is_better else "At least"
+        offset = kpi.target_value or 0
+        words = f"{at} the national figure" + (
+            f" {'+' if offset > 0 else '−'} {rag.format_value(abs(offset), 'number')}"
+            if offset
+            else ""
+        )
+    else:
+        at = "At most" if kpi.lower_is_better else "At least"
+        words = f"{at} {rag.format_value(kpi.target_value, kpi.measure, kpi.unit)}"
+    if kpi.target_kind != "none":
+        margin = rule.amber_margin
+        if margin:
+            unit = " percentage points of change" if kpi.target_kind == "change" else ""
+            words += f"; amber within {rag.format_value(margin, 'number')}{unit} of the target"
+        else:
+            words += "; anything short of it is red"
+    return f"{words}. Trust column: {kpi.get_aggregation_display().lower()}."
+
+
+@dataclass
+class Cell:
+    academy: Academy | None
+    value: Decimal | None
+    judgement: rag.Judgement
+    trend: rag.Trend | None = None
+    previous: Decimal | None = None
+    is_demo: bool = False
+    measure: str = "number"
+    unit: str = ""
+    tip_id: str = ""
+
+    @property
+    def outcome(self) -> rag.Outcome:
+        return self.judgement.outcome
+
+    @property
+    def shown(self) -> str:
+        return rag.format_value(self.value, self.measure, self.unit)
+
+    @property
+    def is_exception(self) -> bool:
+        """Red, missing, or amber and getting worse (DESIGN.md, board exceptions)."""
+        return self.outcome.is_exception or (
+            self.outcome == rag.Outcome.AMBER and self.trend == rag.Trend.WORSE
+        )
+
+
+@dataclass
+class Row:
+    kpi: KPI
+    cells: list[Cell]
+    trust: Cell
+
+    @property
+    def has_exception(self) -> bool:
+        return any(cell.is_exception for cell in self.cells) or self.trust.is_exception
+
+
+@dataclass
+class AreaRows:
+    area: object
+    rows: list[Row]
+
+
+@dataclass
+class Board:
+    period: Period
+    previous: Period | None
+    academies: list[Academy]
+    areas: list[AreaRows]
+    counts: dict[int | None, Counter] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> list[Row]:
+        return [row for area in self.areas for row in area.rows]
+
+    def exceptions(self) -> list[tuple[Row, Cell]]:
+        found = [(row, cell) for row in self.rows for cell in row.cells if cell.is_exception]
+        order = {rag.Outcome.RED: 0, rag.Outcome.MISSING: 1, rag.Outcome.AMBER: 2}
+        return sorted(found, key=lambda pair: order.get(pair[1].outcome, 3))
+
+
+class PeriodIndex:
+    """All periods (a small table, one query) and the lookups pages need."""
+
+    def __init__(self) -> None:
+        self.periods = list(Period.objects.order_by("year_start", "term"))
+        self.by_slug = {p.slug: p for p in self.periods}
+        self.by_year_term = {(p.year_start, p.term): p for p in self.periods}
+
+    def previous(self, period: Period) -> Period | None:
+        index = self.periods.index(period)
+        return self.periods[index - 1] if index > 0 else None
+
+    def baseline(self, kpi: KPI, period: Period) -> Period | None:
+        if kpi.target_kind != "change" or kpi.baseline_year is None:
+            return None
+        return self.by_year_term.get((kpi.baseline_year, period.term))
+
+
+def default_period(periods: PeriodIndex) -> Period | None:
+    """The latest period with a published return, else the latest period (one query)."""
+    latest = (
+        Return.objects.filter(status__in=PUBLISHED_STATUSES)
+        .order_by("-period__year_start", "-period__term")
+        .values_list("period_id", flat=True)
+        .first()
+    )
+    by_id = {p.pk: p for p in periods.periods}
+    if latest in by_id:
+        return by_id[latest]
+    return periods.periods[-1] if periods.periods else None
+
+
+def board_matrix(
+    period: Period,
+    periods: PeriodIndex,
+    *,
+    academies: list[Academy] | None = None,
+    area: int | None = None,
+) -> Board:
+    """The KPI matrix of one period: KPI rows by area × academy columns + trust column.
+
+    Queries: KPIs with their areas; academies (unless given); academy targets; published
+    values of this period, the previous one and the baselines; national figures.
+    """
+    kpis = list(KPI.objects.active().with_area())
+    if area is not None:
+        kpis = [kpi for kpi in kpis if kpi.area.number == area]
+    if academies is None:
+        academies = list(Academy.objects.active())
+    previous = periods.previous(period)
+    wanted = {period.pk} | ({previous.pk} if previous else set())
+    for at in (period, previous) if previous else (period,):
+        wanted |= {b.pk for kpi in kpis if (b := periods.baseline(kpi, at))}
+    overrides = {(t.kpi_id, t.academy_id): t for t in AcademyTarget.objects.all()}
+    values: dict[tuple[int, int, int], tuple[Decimal | None, bool]] = {
+        (kpi_id, academy_id, period_id): (value, is_demo)
+        for kpi_id, academy_id, period_id, value, is_demo in KPIValue.objects.published()
+        .filter(period_id__in=wanted)
+        .values_list("kpi_id", "academy_id", "period_id", "value", "is_demo")
+    }
+    national = {
+        (kpi_id, period_id): value
+        for kpi_id, period_id, value in NationalFigure.objects.filter(
+            period_id__in=wanted
+        ).values_list("kpi_id", "period_id", "value")
+    }
+
+    def judge_column(kpi: KPI, at: Period, baseline_period: Period | None):
+        figures, cells = [], []
+        for academy in academies:
+            value, is_demo = values.get((kpi.pk, academy.pk, at.pk), (None, False))
+            baseline = (
+                values.get((kpi.pk, academy.pk, baseline_period.pk), (None,))[0]
+                if baseline_period
+                else None
+            )
+            judgement = rag.judge(
+                rule_for(kpi, overrides.get((kpi.pk, academy.pk))),
+                value,
+                applicable=kpi.applies_to(academy),
+                baseline=baseline,
+                national=national.get((kpi.pk, at.pk)),
+            )
+            cells.append(
+                Cell(
+                    academy,
+                    value,
+                    judgement,
+                    is_demo=is_demo,
+                    measure=kpi.measure,
+                    unit=kpi.unit,
+                    tip_id=f"tip-{kpi.code}-{academy.slug}",
+                )
+            )
+            figures.append(
+                rag.AcademyFigure(value, academy.pupils_on_roll or 1, judgement.outcome, baseline)
+            )
+        trust_value, trust_judgement = rag.judge_trust(
+            rule_for(kpi),
+            kpi.aggregation,
+            kpi.trust_target_value,
+            figures,
+            national=national.get((kpi.pk, at.pk)),
+        )
+        trust_measure = "percentage" if kpi.aggregation == "share_meeting" else kpi.measure
+        trust_cell = Cell(
+            None,
+            trust_value,
+            trust_judgement,
+            measure=trust_measure,
+            unit=kpi.unit,
+            tip_id=f"tip-{kpi.code}-trust",
+        )
+        return cells, trust_cell
+
+    board = Board(period=period, previous=previous, academies=academies, areas=[])
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    by_area: dict[int, AreaRows] = {}
+    for kpi in kpis:
+        cells, trust_cell = judge_column(kpi, period, periods.baseline(kpi, period))
+        if previous is not None:
+            before, trust_before = judge_column(kpi, previous, periods.baseline(kpi, previous))
+            for cell, old in zip([*cells, trust_cell], [*before, trust_before], strict=True):
+                cell.previous = old.value
+                cell.trend = rag.trend(cell.value, old.value, kpi.direction)
+        for cell in cells:
+            counts[cell.academy.pk][cell.outcome] += 1
+        counts[None][trust_cell.outcome] += 1
+        if kpi.area.number not in by_area:
+            by_area[kpi.area.number] = AreaRows(kpi.area, [])
+            board.areas.append(by_area[kpi.area.number])
+        by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell))
+    board.counts = dict(counts)
+    return board
+
+
+@dataclass
+class Series:
+    """One KPI for one academy (or the trust) across every period, oldest first."""
+
+    kpi: KPI
+    academy: Academy | None
+    cells: list[Cell]
+
+    @property
+    def latest(self) -> Cell | None:
+        reported = [cell for cell in self.cells if cell.value is not None]
+        return reported[-1] if reported else None
+
+    @property
+    def sparkline(self) -> Sparkline:
+        return Sparkline.of([cell.value for cell in self.cells], self.kpi.lower_is_better)
+
+
+@dataclass
+class Sparkline:
+    """An inline SVG polyline of a series, scaled to a small box; gaps are skipped."""
+
+    points: str
+    last: tuple[float, float] | None
+    width: int = 120
+    height: int = 28
+
+    @classmethod
+    def of(cls, values: list[Decimal | None], lower_is_better: bool = False) -> Sparkline:
+        present = [float(v) for v in values if v is not None]
+        if not present:
+            return cls(points="", last=None)
+        low, high = min(present), max(present)
+        span = (high - low) or 1.0
+        step = (cls.width - 8) / max(len(values) - 1, 1)
+        coordinates = []
+        for index, value in enumerate(values):
+            if value is None:
+                continue
+            x = 4 + index * step
+            y = cls.height - 4 - (float(value) - low) / span * (cls.height - 8)
+            coordinates.append((round(x, 1), round(y, 1)))
+        return cls(points=" ".join(f"{x},{y}" for x, y in coordinates), last=coordinates[-1])
+
+
+def _series(
+    kpi: KPI,
+    academy: Academy,
+    periods: PeriodIndex,
+    values: dict,
+    override: AcademyTarget | None,
+    national: dict,
+) -> Series:
+    rule = rule_for(kpi, override)
+    cells: list[Cell] = []
+    for period in periods.periods:
+        value, is_demo = values.get((kpi.pk, academy.pk, period.pk), (None, False))
+        baseline_period = periods.baseline(kpi, period)
+        baseline = (
+            values.get((kpi.pk, academy.pk, baseline_period.pk), (None,))[0]
+            if baseline_period
+            else None
+        )
+        judgement = rag.judge(
+            rule,
+            value,
+            applicable=kpi.applies_to(academy),
+            baseline=baseline,
+            national=national.get((kpi.pk, period.pk)),
+        )
+        previous = cells[-1].value if cells else None
+        cells.append(
+            Cell(
+                academy,
+                value,
+                judgement,
+                trend=rag.trend(value, previous, kpi.direction),
+                previous=previous,
+                is_demo=is_demo,
+                measure=kpi.measure,
+                unit=kpi.unit,
+                tip_id=f"tip-{kpi.code}-{academy.slug}-{period.slug}",
+            )
+        )
+    return Series(kpi, academy, cells)
+
+
+def _published(**filters) -> dict[tuple[int, int, int], tuple[Decimal | None, bool]]:
+    return {
+        (kpi_id, academy_id, period_id): (value, is_demo)
+        for kpi_id, academy_id, period_id, value, is_demo in KPIValue.objects.published()
+        .filter(**filters)
+        .values_list("kpi_id", "academy_id", "period_id", "value", "is_demo")
+    }
+
+
+def kpi_history(kpi: KPI, periods: PeriodIndex) -> list[Series]:
+    """Every active academy's series for one KPI (academies; targets; values; national)."""
+    academies = list(Academy.objects.active())
+    overrides = {t.academy_id: t for t in AcademyTarget.objects.filter(kpi=kpi)}
+    values = _published(kpi=kpi)
+    national = {
+        (kpi.pk, period_id): value
+        for period_id, value in NationalFigure.objects.filter(kpi=kpi).values_list(
+            "period_id", "value"
+        )
+    }
+    return [
+        _series(kpi, academy, periods, values, overrides.get(academy.pk), national)
+        for academy in academies
+    ]
+
+
+def academy_scorecard(academy: Academy, periods: PeriodIndex) -> list[AreaRows]:
+    """Every applicable KPI for one academy across all periods, grouped by area.
+
+    Queries: KPIs with areas; this academy's targets; its published values; national figures.
+    """
+    kpis = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
+    overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
+    values = _published(academy=academy)
+    national = {
+        (kpi_id, period_id): value
+        for kpi_id, period_id, value in NationalFigure.objects.values_list(
+            "kpi_id", "period_id", "value"
+        )
+    }
+    areas: list[AreaRows] = []
+    for kpi in kpis:
+        if not areas or areas[-1].area.pk != kpi.area.pk:
+            areas.append(AreaRows(kpi.area, []))
+        areas[-1].rows.append(
+            _series(kpi, academy, periods, values, overrides.get(kpi.pk), national)
+        )
+    return areas
