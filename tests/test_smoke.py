@@ -1,2 +1,0 @@
-def test_trust_fixture_loads(trust):
-    assert trust.objectives.count() == 3
