@@ -71,3 +71,23 @@ def ensure_role_groups() -> dict[str, Group]:
     groups[CENTRAL_TEAM].permissions.set(editable)
     groups[ADMINISTRATOR].permissions.set(Permission.objects.all())
     return groups
+
+
+def headed_academy_ids(user: User | AnonymousUser) -> set[int]:
+    """The academies the user is headteacher of (one query, then cached on the user)."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_trustplan_headed", None)
+    if cached is None:
+        from academies.models import RoleAssignment
+
+        cached = set(
+            RoleAssignment.objects.heads().filter(user=user).values_list("academy_id", flat=True)
+        )
+        user._trustplan_headed = cached
+    return cached
+
+
+def can_enter_for(user: User | AnonymousUser, academy_id: int) -> bool:
+    """Central team and administrators enter for any academy; a head for their own only."""
+    return is_central(user) or academy_id in headed_academy_ids(user)

@@ -27,6 +27,12 @@ from kpis.models import (
 )
 
 DEMO_NOTE = "Demo data: generated, not real."
+SUMMER_STATES = {
+    "aldersley-high-school": ReturnStatus.DRAFT,
+    "moreton-school": ReturnStatus.SUBMITTED,
+    "amethyst-sixth-form": ReturnStatus.SENT_BACK,
+}
+SENT_BACK_REASON = "Demo: 3.4 enrichment looks too low against autumn; please check the register."
 
 # National figures for the KPIs judged against national (Attainment 8 and 9-5 English and maths).
 NATIONAL = {"1.1": Decimal("46.3"), "1.3": Decimal("45.3")}
@@ -113,14 +119,15 @@ def generate_demo_values(*, seed: int = 2023) -> int:
         ignore_conflicts=True,
     )
 
-    # Return states tell a story: last year approved; this autumn approved; this spring
-    # submitted except one academy still in draft (so the board sees it missing); the open
-    # summer term has drafts from two academies and nothing yet from the others.
+    # Return states tell a story, and the entry grid shows every state: last year approved;
+    # this autumn approved; this spring submitted except one academy still in draft (so the
+    # board sees it missing); in the open summer term Aldersley has a draft, Moreton has
+    # submitted, the sixth form was sent back, and the special schools have not started.
     returns = []
     values = []
     baseline: dict[tuple[str, int, int], Decimal] = {}
     for period in periods:
-        for index, academy in enumerate(academies):
+        for academy in academies:
             if period.year_start == 2022 or period.term == Term.AUTUMN:
                 status = ReturnStatus.APPROVED
             elif period.term == Term.SPRING:
@@ -129,11 +136,14 @@ def generate_demo_values(*, seed: int = 2023) -> int:
                     if academy.slug == "moreton-school"
                     else (ReturnStatus.SUBMITTED)
                 )
-            elif index < 2:
-                status = ReturnStatus.DRAFT
+            elif academy.slug in SUMMER_STATES:
+                status = SUMMER_STATES[academy.slug]
             else:
                 continue
-            returns.append(Return(academy=academy, period=period, status=status))
+            reason = SENT_BACK_REASON if status == ReturnStatus.SENT_BACK else ""
+            returns.append(
+                Return(academy=academy, period=period, status=status, sent_back_reason=reason)
+            )
             for kpi in kpis:
                 if not kpi.applies_to(academy):
                     continue

@@ -297,6 +297,11 @@ class ReturnStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     SUBMITTED = "submitted", "Submitted"
     APPROVED = "approved", "Approved"
+    SENT_BACK = "sent_back", "Sent back"
+
+
+# A head may change the values of a return in these states (and of one not yet started).
+HEAD_EDITABLE_STATUSES = (ReturnStatus.DRAFT, ReturnStatus.SENT_BACK)
 
 
 # Values the board may see: DESIGN.md, "Board dashboards count submitted and approved values only".
@@ -321,6 +326,9 @@ class Return(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     sent_back_reason = models.TextField(
         blank=True, help_text="Why central team sent the return back to the academy."
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     version = models.PositiveIntegerField(
         default=1, help_text="Raised on every save; a stale form is refused (no lost updates)."

@@ -151,17 +151,23 @@ class PeriodIndex:
 
 
 def default_period(periods: PeriodIndex) -> Period | None:
-    """The latest period with a published return, else the latest period (one query)."""
-    latest = (
+    """The period the board opens on (one query).
+
+    The latest period closed for entry that has a published return: a term still being
+    collected would show mostly missing values. Failing that, the latest period with a
+    published return, then simply the latest period.
+    """
+    published = set(
         Return.objects.filter(status__in=PUBLISHED_STATUSES)
-        .order_by("-period__year_start", "-period__term")
         .values_list("period_id", flat=True)
-        .first()
+        .distinct()
     )
-    by_id = {p.pk: p for p in periods.periods}
-    if latest in by_id:
-        return by_id[latest]
-    return periods.periods[-1] if periods.periods else None
+    candidates = [p for p in periods.periods if p.pk in published]
+    closed = [p for p in candidates if not p.is_open]
+    for choice in (closed, candidates, periods.periods):
+        if choice:
+            return choice[-1]
+    return None
 
 
 def board_matrix(

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_safe
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from academies import roles
 from academies.models import Academy, Phase
 from kpis import rag
-from kpis.models import KPI, Area, Period
-from kpis.selectors import PeriodIndex, board_matrix, default_period, kpi_history, rule_in_words
+from kpis.forms import EntryRow, ReturnForm
+from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
+from kpis.selectors import (
+    PeriodIndex,
+    board_matrix,
+    default_period,
+    kpi_history,
+    rule_for,
+    rule_in_words,
+)
+from kpis.services import (
+    ReturnConflict,
+    ReturnError,
+    ReturnIncomplete,
+    check_editable,
+    period_set_open,
+    return_approve,
+    return_reopen,
+    return_save,
+    return_send_back,
+)
 
 
 def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | None:
@@ -90,4 +112,278 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         request,
         "kpis/detail.html",
         {"kpi": kpi, "rule": rule_in_words(kpi), "history": history, "periods": periods.periods},
+    )
+
+
+# --- Termly returns: data entry ---------------------------------------------------------------
+
+
+def _return_for_editor(request: HttpRequest, academy_slug: str, period_slug: str):
+    """(academy, period, return or None) if the user may enter for this academy, else 403."""
+    academy = get_object_or_404(Academy, slug=academy_slug)
+    period = get_object_or_404(Period, slug=period_slug)
+    if not roles.can_enter_for(request.user, academy.pk):
+        raise PermissionDenied("You can only enter values for the academies you lead.")
+    ret = (
+        Return.objects.filter(academy=academy, period=period)
+        .select_related("updated_by", "submitted_by", "approved_by")
+        .first()
+    )
+    return academy, period, ret
+
+
+def _entry_context(academy, period, ret, user, *, data=None, errors=None):
+    periods = PeriodIndex()
+    kpis = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
+    previous = periods.previous(period)
+    last_year = periods.by_year_term.get((period.year_start - 1, period.term))
+    around = [p.pk for p in (previous, last_year) if p]
+    stored = {
+        (v.kpi_id, v.period_id): v
+        for v in KPIValue.objects.filter(academy=academy, period_id__in=[period.pk, *around])
+    }
+    existing = {kpi_id: v for (kpi_id, period_id), v in stored.items() if period_id == period.pk}
+
+    def stored_value(kpi, at):
+        value = stored.get((kpi.pk, at.pk)) if at else None
+        return getattr(value, "value", None)
+
+    previous_values = {kpi.pk: stored_value(kpi, previous) for kpi in kpis}
+    editable = True
+    locked_reason = ""
+    try:
+        check_editable(ret=ret, period=period, user=user)
+    except ReturnError as error:
+        editable, locked_reason = False, str(error)
+    form = ReturnForm(
+        data,
+        kpis=kpis,
+        existing=existing,
+        previous=previous_values,
+        read_only=not editable,
+        initial={"version": ret.version if ret else 0},
+    )
+    overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
+    national = dict(NationalFigure.objects.filter(period=period).values_list("kpi_id", "value"))
+    history: dict[int, list] = {}
+    for record in (
+        KPIValue.history.filter(academy=academy, period=period)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        history.setdefault(record.kpi_id, []).append(record)
+    areas: list[tuple] = []
+    for kpi in kpis:
+        _threshold, _margin, words = rag.threshold_for(
+            rule_for(kpi, overrides.get(kpi.pk)),
+            baseline=stored_value(kpi, periods.baseline(kpi, period)),
+            national=national.get(kpi.pk),
+        )
+        row = EntryRow(
+            kpi=kpi,
+            value_field=form[f"value_{kpi.pk}"],
+            note_field=form[f"note_{kpi.pk}"],
+            na_field=form[f"na_{kpi.pk}"],
+            confirm_field=form[f"confirm_{kpi.pk}"],
+            was_field=form[f"was_{kpi.pk}"],
+            previous=rag.format_value(previous_values[kpi.pk], kpi.measure, kpi.unit),
+            last_year=rag.format_value(stored_value(kpi, last_year), kpi.measure, kpi.unit),
+            target=words,
+            history=_history_lines(kpi, history.get(kpi.pk, [])),
+        )
+        row.submit_error = (errors or {}).get(kpi.pk, "")
+        if not areas or areas[-1][0] != kpi.area:
+            areas.append((kpi.area, []))
+        areas[-1][1].append(row)
+    return {
+        "academy": academy,
+        "period": period,
+        "ret": ret,
+        "form": form,
+        "kpis": kpis,
+        "areas": areas,
+        "previous_period": previous,
+        "last_year_period": last_year,
+        "editable": editable,
+        "locked_reason": locked_reason,
+        "is_central": roles.is_central(user),
+    }
+
+
+def _history_lines(kpi: KPI, records: list) -> list[dict]:
+    """Each change: who, when, old value → new value, why."""
+    lines, before = [], None
+    for record in records:
+        after = (
+            "deleted"
+            if record.history_type == "-"
+            else "not available"
+            if record.not_available
+            else rag.format_value(record.value, kpi.measure, kpi.unit)
+        )
+        user = record.history_user
+        lines.append(
+            {
+                "when": record.history_date,
+                "who": (user.get_full_name() or user.username) if user else "system",
+                "old": before,
+                "new": after,
+                "why": record.history_change_reason or "",
+                "note": record.note,
+            }
+        )
+        before = after
+    return lines
+
+
+@require_http_methods(["GET", "POST"])
+def entry(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResponse:
+    academy, period, ret = _return_for_editor(request, academy_slug, period_slug)
+    if request.method == "GET":
+        return render(
+            request, "kpis/entry.html", _entry_context(academy, period, ret, request.user)
+        )
+    context = _entry_context(academy, period, ret, request.user, data=request.POST)
+    if not context["editable"]:
+        messages.error(request, context["locked_reason"])
+        return render(request, "kpis/entry.html", context, status=409)
+    form = context["form"]
+    if not form.is_valid():
+        messages.error(request, "Nothing was saved: please correct the values marked below.")
+        return render(request, "kpis/entry.html", context, status=400)
+    submit = request.POST.get("action") == "submit"
+    was = {kpi.pk: form.cleaned_data.get(f"was_{kpi.pk}") or "" for kpi in context["kpis"]}
+    try:
+        result = return_save(
+            academy=academy,
+            period=period,
+            user=request.user,
+            kpis=context["kpis"],
+            values=form.values,
+            version=form.cleaned_data["version"],
+            was=was,
+            submit=submit,
+        )
+    except ReturnIncomplete as error:
+        messages.error(request, f"{error} Nothing was submitted; your values are kept below.")
+        context = _entry_context(
+            academy, period, ret, request.user, data=request.POST, errors=error.errors
+        )
+        context["form"].is_valid()
+        return render(request, "kpis/entry.html", context, status=400)
+    except ReturnConflict as error:
+        fresh = Return.objects.filter(academy=academy, period=period).first()
+        data = request.POST.copy()
+        data["version"] = str(fresh.version if fresh else 0)
+        context = _entry_context(academy, period, fresh, request.user, data=data)
+        context["form"].is_valid()
+        context["conflict"] = error
+        messages.error(request, str(error))
+        return render(request, "kpis/entry.html", context, status=409)
+    except ReturnError as error:
+        messages.error(request, str(error))
+        return render(request, "kpis/entry.html", context, status=409)
+    if submit:
+        messages.success(request, f"{academy.name}'s return for {period} is submitted. Thank you.")
+    else:
+        messages.success(
+            request, f"Draft saved: {result.changed} value(s) changed. It is not yet submitted."
+        )
+    return redirect("entry:form", academy_slug=academy.slug, period_slug=period.slug)
+
+
+def _central_return(request: HttpRequest, academy_slug: str, period_slug: str) -> Return:
+    if not roles.is_central(request.user):
+        raise PermissionDenied("Only central team can approve, send back or reopen returns.")
+    return get_object_or_404(
+        Return.objects.select_related("academy", "period"),
+        academy__slug=academy_slug,
+        period__slug=period_slug,
+    )
+
+
+def _version(request: HttpRequest) -> int:
+    return _int_or_none(request.POST.get("version")) or 0
+
+
+@require_POST
+def approve(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResponse:
+    ret = _central_return(request, academy_slug, period_slug)
+    try:
+        return_approve(ret=ret, user=request.user, version=_version(request))
+        messages.success(request, f"Approved {ret.academy.name}'s return for {ret.period}.")
+    except ReturnError as error:
+        messages.error(request, str(error))
+    return redirect("entry:form", academy_slug=academy_slug, period_slug=period_slug)
+
+
+@require_POST
+def send_back(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResponse:
+    ret = _central_return(request, academy_slug, period_slug)
+    try:
+        return_send_back(
+            ret=ret,
+            user=request.user,
+            version=_version(request),
+            reason=request.POST.get("reason", "")[:2000],
+        )
+        messages.success(request, f"Sent {ret.academy.name}'s return for {ret.period} back.")
+    except ReturnError as error:
+        messages.error(request, str(error))
+    return redirect("entry:form", academy_slug=academy_slug, period_slug=period_slug)
+
+
+@require_POST
+def reopen(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResponse:
+    ret = _central_return(request, academy_slug, period_slug)
+    try:
+        return_reopen(ret=ret, user=request.user, version=_version(request))
+        messages.success(
+            request, f"Reopened {ret.academy.name}'s return for {ret.period} as a draft."
+        )
+    except ReturnError as error:
+        messages.error(request, str(error))
+    return redirect("entry:form", academy_slug=academy_slug, period_slug=period_slug)
+
+
+@require_POST
+def period_status(request: HttpRequest, period_slug: str) -> HttpResponse:
+    if not roles.is_central(request.user):
+        raise PermissionDenied("Only central team can open or close a period.")
+    period = get_object_or_404(Period, slug=period_slug)
+    wanted = request.POST.get("open")
+    if wanted not in ("0", "1"):
+        messages.error(request, "Say whether to open (1) or close (0) the period.")
+    else:
+        period_set_open(period=period, is_open=wanted == "1")
+        messages.success(
+            request, f"{period} is now {'open' if period.is_open else 'closed'} for entry."
+        )
+    return redirect("entry:grid")
+
+
+@require_safe
+def grid(request: HttpRequest) -> HttpResponse:
+    """Completeness of every academy × period: central team see all, heads their own."""
+    user = request.user
+    academies = Academy.objects.active()
+    if not roles.is_central(user):
+        headed = roles.headed_academy_ids(user)
+        if not headed:
+            raise PermissionDenied("Only central team and headteachers enter KPI returns.")
+        academies = academies.filter(pk__in=headed)
+    academies = list(academies)
+    periods = list(Period.objects.order_by("-year_start", "-term"))
+    returns = {
+        (r.academy_id, r.period_id): r
+        for r in Return.objects.filter(academy__in=academies).select_related("updated_by")
+    }
+    rows = [
+        (academy, [(period, returns.get((academy.pk, period.pk))) for period in periods])
+        for academy in academies
+    ]
+    return render(
+        request,
+        "kpis/grid.html",
+        {"rows": rows, "periods": periods, "is_central": roles.is_central(user)},
     )

@@ -13,6 +13,11 @@ PUBLIC = {"login", "healthz"}
 SAMPLE_KWARGS: dict[str, dict] = {
     "kpis:detail": {"code": "2.1"},
     "academies:scorecard": {"slug": "aldersley-high-school"},
+    "entry:form": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
+    "entry:approve": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
+    "entry:send_back": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
+    "entry:reopen": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
+    "entry:period_status": {"period_slug": "2023-24-autumn"},
 }
 
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("kpis/", include("kpis.urls")),
     path("academies/", include("academies.urls")),
+    path("entry/", include("kpis.urls_entry")),
+    path("my/", views.my_work, name="my"),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(

@@ -5,11 +5,13 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from academies import roles
 from academies.models import Academy
-from kpis.models import Return
+from kpis.models import Period, Return, ReturnStatus
 from kpis.selectors import PeriodIndex, board_matrix
 from kpis.views import period_from_request
 from plans.selectors import active_plan, plan_progress
@@ -56,3 +58,23 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     from academies.management.commands.load_demo import DEMO_PASSWORD, DEMO_USERS
 
     return [(username, spec[-1], DEMO_PASSWORD) for username, spec in DEMO_USERS.items()]
+
+
+@require_safe
+def my_work(request: HttpRequest) -> HttpResponse:
+    """What the signed-in person must do: a head's returns (open, due, submitted, sent back)."""
+    headed = roles.headed_academy_ids(request.user)
+    academies = list(Academy.objects.filter(pk__in=headed)) if headed else []
+    periods = list(Period.objects.order_by("-year_start", "-term"))
+    open_or_recent = [p for p in periods if p.is_open] or periods[:1]
+    returns = {
+        (r.academy_id, r.period_id): r
+        for r in Return.objects.filter(academy__in=academies).select_related("period")
+    }
+    my_returns = []
+    for academy in academies:
+        for period in periods:
+            ret = returns.get((academy.pk, period.pk))
+            if period in open_or_recent or (ret and ret.status == ReturnStatus.SENT_BACK):
+                my_returns.append((academy, period, ret))
+    return render(request, "my.html", {"my_returns": my_returns, "today": timezone.localdate()})

@@ -90,7 +90,13 @@ def test_demo_returns_tell_the_story_of_the_year(demo):
     assert set(statuses("2022-23-summer").values()) == {ReturnStatus.APPROVED}
     assert statuses("2023-24-spring")["moreton-school"] == ReturnStatus.DRAFT
     assert statuses("2023-24-spring")["aldersley-high-school"] == ReturnStatus.SUBMITTED
-    assert len(statuses("2023-24-summer")) == 2
+    assert statuses("2023-24-summer") == {
+        "aldersley-high-school": ReturnStatus.DRAFT,
+        "moreton-school": ReturnStatus.SUBMITTED,
+        "amethyst-sixth-form": ReturnStatus.SENT_BACK,
+    }
+    every_state = set(Return.objects.values_list("status", flat=True))
+    assert every_state == set(ReturnStatus.values)
 
 
 def test_load_demo_twice_changes_nothing(demo):

@@ -1,0 +1,318 @@
+"""Return services tested directly: parsing, outliers, saving, concurrency, history, queries."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from kpis.forms import is_outlier, parse_value
+from kpis.models import KPI, Area, KPIValue, Period, Return, ReturnStatus, Term
+from kpis.services import (
+    ReturnConflict,
+    ReturnError,
+    ReturnIncomplete,
+    return_approve,
+    return_reopen,
+    return_save,
+    return_send_back,
+)
+
+
+def kpi(measure: str, code: str = "9.9", name: str = "Test KPI") -> KPI:
+    return KPI(code=code, name=name, measure=measure)
+
+
+@pytest.mark.parametrize("raw", ["95", "95%", "95.0", " 95 % ", "95.00%"])
+def test_percentages_accept_the_ways_people_type_them(raw):
+    assert parse_value(kpi("percentage"), raw) == Decimal("95")
+
+
+@pytest.mark.parametrize(
+    ("measure", "raw", "message"),
+    [
+        ("percentage", "105", "9.9 Test KPI: 105 is above 100."),
+        ("percentage", "-1", "9.9 Test KPI: -1 is below 0."),
+        ("percentage", "ninety", "9.9 Test KPI: “ninety” is not a number."),
+        ("count", "2.5", "9.9 Test KPI: 2.5 is not a whole number."),
+        ("count", "-3", "9.9 Test KPI: a count cannot be negative (-3)."),
+        ("grade", "5", "9.9 Test KPI: choose a grade from 1 (outstanding) to 4."),
+        ("yes_no", "2", "9.9 Test KPI: choose Yes or No."),
+        ("number", "1e5", "9.9 Test KPI: “1e5” is not a number."),
+        ("money", "9" * 20, "9.9 Test KPI: " + "9" * 20 + " is too large."),
+        ("number", "=1+1", "9.9 Test KPI: “=1+1” is not a number."),
+    ],
+)
+def test_bad_values_are_refused_naming_the_kpi_and_why(measure, raw, message):
+    with pytest.raises(ValidationError) as error:
+        parse_value(kpi(measure), raw)
+    assert error.value.messages == [message]
+
+
+@pytest.mark.parametrize(
+    ("measure", "raw", "expected"),
+    [
+        ("money", "£12,300", Decimal("12300")),
+        ("money", "-£5,000", Decimal("-5000")),
+        ("money", "£-5000", Decimal("-5000")),
+        ("count", "12", Decimal("12")),
+        ("count", "1,200", Decimal("1200")),
+        ("number", "4.25", Decimal("4.25")),
+        ("number", "−3.5", Decimal("-3.5")),
+        ("grade", "3", Decimal("3")),
+        ("yes_no", "0", Decimal("0")),
+        ("number", "", None),
+        ("number", "   ", None),
+    ],
+)
+def test_values_are_read_by_measure(measure, raw, expected):
+    assert parse_value(kpi(measure), raw) == expected
+
+
+def test_attendance_dropping_15_points_is_an_outlier_but_3_is_not():
+    attendance = kpi("percentage")
+    assert "15 points down" in is_outlier(attendance, Decimal("80"), Decimal("95"))
+    assert is_outlier(attendance, Decimal("92"), Decimal("95")) is None
+    assert is_outlier(attendance, Decimal("80"), None) is None
+
+
+def test_counts_doubling_are_outliers_but_small_numbers_are_not():
+    suspensions = kpi("count")
+    assert is_outlier(suspensions, Decimal("40"), Decimal("12"))
+    assert is_outlier(suspensions, Decimal("3"), Decimal("1")) is None  # change under 5
+
+
+@pytest.fixture
+def summer(trust):
+    return Period.objects.create(year_start=2023, term=Term.SUMMER, is_open=True)
+
+
+def applicable(academy):
+    return [k for k in KPI.objects.active().with_area() if k.applies_to(academy)]
+
+
+def full_values(kpis):
+    """A value for every KPI that meets its target (so submit needs no notes)."""
+    sample = {
+        "percentage": "100",
+        "count": "0",
+        "grade": "1",
+        "yes_no": "1",
+        "money": "1000",
+        "number": "50",
+    }
+
+    def best(k):
+        if k.measure == "percentage" and k.lower_is_better:
+            return "0"
+        return sample[k.measure]
+
+    return {k.pk: (parse_value(k, best(k)), False, "") for k in kpis}
+
+
+def save(academy, period, user, kpis, values, *, version=0, submit=False):
+    return return_save(
+        academy=academy,
+        period=period,
+        user=user,
+        kpis=kpis,
+        values=values,
+        version=version,
+        was={},
+        submit=submit,
+    )
+
+
+def test_saving_a_draft_creates_the_return_and_values_with_history(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    result = save(academy_a, summer, cast["head_a"], kpis, full_values(kpis))
+    assert result.created == len(kpis) and result.ret.status == ReturnStatus.DRAFT
+    assert result.ret.version == 1
+    assert KPIValue.objects.filter(academy=academy_a, period=summer).count() == len(kpis)
+    history = KPIValue.history.filter(academy=academy_a, period=summer)
+    assert history.count() == len(kpis)
+    assert {h.history_user for h in history} == {cast["head_a"]}
+
+
+def test_saving_again_unchanged_changes_nothing(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    save(academy_a, summer, cast["head_a"], kpis, full_values(kpis))
+    again = save(academy_a, summer, cast["head_a"], kpis, full_values(kpis), version=1)
+    assert again.changed == 0
+    assert KPIValue.history.filter(academy=academy_a, period=summer).count() == len(kpis)
+
+
+def test_a_changed_and_a_cleared_value_keep_old_and_new_in_history(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    attendance = next(k for k in kpis if k.code == "2.1")
+    absence = next(k for k in kpis if k.code == "2.2")
+    save(academy_a, summer, cast["head_a"], kpis, full_values(kpis))
+    values = full_values(kpis)
+    values[attendance.pk] = (Decimal("94.5"), False, "Flu outbreak")
+    values[absence.pk] = (None, False, "")
+    result = save(academy_a, summer, cast["central"], kpis, values, version=1)
+    assert (result.updated, result.deleted) == (1, 1)
+    records = list(
+        KPIValue.history.filter(kpi=attendance, academy=academy_a).order_by("history_date")
+    )
+    assert [r.value for r in records] == [Decimal("100"), Decimal("94.5")]
+    assert records[-1].history_user == cast["central"]
+    deleted = KPIValue.history.filter(kpi=absence, academy=academy_a, history_type="-")
+    assert deleted.count() == 1 and deleted.get().history_user == cast["central"]
+    assert not KPIValue.objects.filter(kpi=absence, academy=academy_a, period=summer).exists()
+
+
+def test_a_stale_version_is_refused_and_nothing_is_written(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    attendance = next(k for k in kpis if k.code == "2.1")
+    save(academy_a, summer, cast["head_a"], kpis, full_values(kpis))  # version 0 → 1
+    mine = full_values(kpis)
+    mine[attendance.pk] = (Decimal("97"), False, "")
+    save(academy_a, summer, cast["central"], kpis, mine, version=1)  # version 1 → 2
+    theirs = full_values(kpis)
+    theirs[attendance.pk] = (Decimal("90"), False, "")
+    with pytest.raises(ReturnConflict) as conflict:
+        return_save(
+            academy=academy_a,
+            period=summer,
+            user=cast["head_a"],
+            kpis=kpis,
+            values=theirs,
+            version=1,
+            was={attendance.pk: "100"},
+        )
+    assert any(
+        change.startswith("2.1 Attendance > 95%: now 97%") for change in conflict.value.changes
+    )
+    stored = KPIValue.objects.get(kpi=attendance, academy=academy_a, period=summer)
+    assert stored.value == Decimal("97")
+    assert Return.objects.get(academy=academy_a, period=summer).version == 2
+
+
+def test_submit_refuses_an_incomplete_return_and_writes_nothing(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    values = full_values(kpis)
+    missing = kpis[0]
+    del values[missing.pk]
+    with pytest.raises(ReturnIncomplete) as error:
+        save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
+    assert list(error.value.errors) == [missing.pk]
+    assert not Return.objects.filter(academy=academy_a, period=summer).exists()
+    assert not KPIValue.objects.filter(academy=academy_a, period=summer).exists()
+
+
+def test_submit_needs_a_note_on_every_red_value(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    attendance = next(k for k in kpis if k.code == "2.1")
+    values = full_values(kpis)
+    values[attendance.pk] = (Decimal("80"), False, "")
+    with pytest.raises(ReturnIncomplete) as error:
+        save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
+    assert list(error.value.errors) == [attendance.pk]
+    assert "is red" in error.value.errors[attendance.pk]
+    values[attendance.pk] = (Decimal("80"), False, "Covid closure in June")
+    result = save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
+    assert result.ret.status == ReturnStatus.SUBMITTED
+    assert result.ret.submitted_by == cast["head_a"]
+
+
+def test_not_available_counts_as_complete(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    values = full_values(kpis)
+    values[kpis[0].pk] = (None, True, "Exam results not yet published")
+    assert save(academy_a, summer, cast["head_a"], kpis, values, submit=True).ret.status == (
+        ReturnStatus.SUBMITTED
+    )
+
+
+def test_workflow_submit_approve_reopen_and_send_back(academy_a, summer, cast):
+    kpis = applicable(academy_a)
+    ret = save(academy_a, summer, cast["head_a"], kpis, full_values(kpis), submit=True).ret
+    with pytest.raises(ReturnError):
+        save(academy_a, summer, cast["head_a"], kpis, full_values(kpis), version=ret.version)
+    ret = return_approve(ret=ret, user=cast["central"], version=ret.version)
+    assert ret.status == ReturnStatus.APPROVED and ret.approved_by == cast["central"]
+    with pytest.raises(ReturnError, match="approved"):
+        save(academy_a, summer, cast["central"], kpis, full_values(kpis), version=ret.version)
+    with pytest.raises(ReturnError, match="Say why"):
+        return_send_back(ret=ret, user=cast["central"], version=ret.version, reason="  ")
+    ret = return_send_back(ret=ret, user=cast["central"], version=ret.version, reason="Check 2.1")
+    assert ret.status == ReturnStatus.SENT_BACK and ret.sent_back_reason == "Check 2.1"
+    # Sent back: the head may edit again.
+    save(academy_a, summer, cast["head_a"], kpis, full_values(kpis), version=ret.version)
+    with pytest.raises(ReturnError, match="Only a submitted or approved"):
+        return_reopen(
+            ret=Return.objects.get(pk=ret.pk), user=cast["central"], version=ret.version + 1
+        )
+
+
+def test_a_closed_period_refuses_every_write(academy_a, summer, cast):
+    summer.is_open = False
+    summer.save()
+    kpis = applicable(academy_a)
+    for user in (cast["head_a"], cast["central"]):
+        with pytest.raises(ReturnError, match="closed"):
+            save(academy_a, summer, user, kpis, full_values(kpis))
+    assert not KPIValue.objects.filter(period=summer).exists()
+
+
+def _with_kpis(count: int) -> list[KPI]:
+    """Exactly `count` active KPIs that apply to every academy."""
+    area = Area.objects.get(number=4)
+    for index in range(KPI.objects.filter(phases=[]).count(), count):
+        KPI.objects.create(
+            area=area,
+            code=f"4.{200 + index}",
+            position=200 + index,
+            name=f"Extra {index}",
+            measure="percentage",
+            target_kind="absolute",
+            target_value=Decimal(90),
+            amber_margin=Decimal(5),
+        )
+    chosen = list(KPI.objects.filter(phases=[]).order_by("pk")[:count])
+    KPI.objects.exclude(pk__in=[k.pk for k in chosen]).update(is_active=False)
+    return chosen
+
+
+def _queries_to_save(academy, period, user, kpis, *, version, submit=False) -> int:
+    with CaptureQueriesContext(connection) as context:
+        save(academy, period, user, kpis, full_values(kpis), version=version, submit=submit)
+    return len(context.captured_queries)
+
+
+@pytest.mark.parametrize("count", [10, 60])
+def test_saving_a_whole_return_takes_a_fixed_number_of_queries(academy_a, summer, cast, count):
+    kpis = _with_kpis(count)
+    assert len(kpis) == count
+    Period.objects.create(year_start=2022, term=Term.SUMMER)  # the change targets' baseline
+    # A new return: 1 savepoint (atomic), 2 return lookup, 3 values lookup, 4 savepoint,
+    # 5 insert return, 6 its history row, 7 release, 8 bulk insert of the values,
+    # 9 their history rows in bulk, 10 release.
+    assert _queries_to_save(academy_a, summer, cast["head_a"], kpis, version=0) == 10
+    # Change every value and submit: 1 savepoint, 2 return lookup, 3 values lookup,
+    # 4 periods, 5 academy targets, 6 baseline values, 7 national figures (the red-needs-a-
+    # note check), 8 version claim, 9 bulk update of the values, 10 their history rows,
+    # 11 return save, 12 its history row, 13 release.
+    changed = full_values(kpis)
+    for k in kpis:
+        if k.measure == "percentage":
+            changed[k.pk] = (
+                Decimal("99.5") if not k.lower_is_better else Decimal("0.5"),
+                False,
+                "",
+            )
+    with CaptureQueriesContext(connection) as context:
+        return_save(
+            academy=academy_a,
+            period=summer,
+            user=cast["head_a"],
+            kpis=kpis,
+            values=changed,
+            version=1,
+            was={},
+            submit=True,
+        )
+    assert len(context.captured_queries) == 13
+    assert Return.objects.get(academy=academy_a, period=summer).status == ReturnStatus.SUBMITTED
