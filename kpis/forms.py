@@ -127,6 +127,7 @@ class ReturnForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.kpis = kpis
         self.previous = previous
+        self.saved = {kpi_id: getattr(v, "value", None) for kpi_id, v in existing.items()}
         for kpi in kpis:
             current = existing.get(kpi.pk)
             value = getattr(current, "value", None)
@@ -187,7 +188,9 @@ class ReturnForm(forms.Form):
                     f"{kpi.code} {kpi.name}: say in the note why no value is available.",
                 )
                 continue
-            reason = is_outlier(kpi, value, self.previous.get(kpi.pk))
+            # Only a changed value is questioned: one already saved was confirmed then.
+            unchanged = kpi.pk in self.saved and self.saved[kpi.pk] == value
+            reason = None if unchanged else is_outlier(kpi, value, self.previous.get(kpi.pk))
             if reason and not (data.get(f"confirm_{kpi.pk}") and note):
                 self.add_error(
                     f"value_{kpi.pk}",
