@@ -188,10 +188,17 @@ class ReturnForm(forms.Form):
                     f"{kpi.code} {kpi.name}: say in the note why no value is available.",
                 )
                 continue
-            # Only a changed value is questioned: one already saved was confirmed then.
+            reason = is_outlier(kpi, value, self.previous.get(kpi.pk))
+            # A value already saved was confirmed then: it is not questioned again, but the
+            # note explaining it must stay.
             unchanged = kpi.pk in self.saved and self.saved[kpi.pk] == value
-            reason = None if unchanged else is_outlier(kpi, value, self.previous.get(kpi.pk))
-            if reason and not (data.get(f"confirm_{kpi.pk}") and note):
+            if reason and unchanged and not note:
+                self.add_error(
+                    f"note_{kpi.pk}",
+                    f"{kpi.code} {kpi.name}: {reason}; keep a note explaining it.",
+                )
+                continue
+            if reason and not unchanged and not (data.get(f"confirm_{kpi.pk}") and note):
                 self.add_error(
                     f"value_{kpi.pk}",
                     f"{kpi.code} {kpi.name}: {reason}. If it is right, tick “confirm” and add a "
