@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -260,6 +261,16 @@ class Period(models.Model):
     def save(self, *args, **kwargs) -> None:
         self.slug = self.make_slug(self.year_start, self.term)
         super().save(*args, **kwargs)
+
+    @property
+    def end_date(self) -> datetime.date:
+        """The term's last day, for "due by the end of the autumn term": 31 December,
+        31 March or 31 July (English school terms end before these dates every year)."""
+        if self.term == Term.AUTUMN:
+            return datetime.date(self.year_start, 12, 31)
+        if self.term == Term.SPRING:
+            return datetime.date(self.year_start + 1, 3, 31)
+        return datetime.date(self.year_start + 1, 7, 31)
 
     @property
     def academic_year(self) -> str:

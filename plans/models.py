@@ -32,6 +32,7 @@ class Plan(models.Model):
     start_year = models.PositiveSmallIntegerField(help_text="First calendar year covered: 2023.")
     end_year = models.PositiveSmallIntegerField(help_text="Last calendar year covered: 2024.")
     status = models.CharField(max_length=10, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    history = HistoricalRecords()
     introduction = models.TextField(blank=True)
     objective_label = models.CharField(
         max_length=40,
@@ -72,6 +73,8 @@ class StrategicObjective(models.Model):
     number = models.PositiveSmallIntegerField()
     title = models.CharField(max_length=500)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["plan", "number"]
         constraints = [
@@ -90,6 +93,8 @@ class Aim(models.Model):
     title = models.TextField(
         blank=True, help_text="Blank where the plan lists actions under no stated aim."
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["objective", "position"]
@@ -201,8 +206,15 @@ class Action(models.Model):
     def status_label(self) -> str:
         return ActionStatus(self.status).label
 
+    @property
+    def due(self) -> datetime.date | None:
+        """The due date, or the last day of the due term."""
+        if self.due_date:
+            return self.due_date
+        return self.due_period.end_date if self.due_period_id else None
+
     def is_overdue(self, today: datetime.date | None = None) -> bool:
-        due = self.due_date
+        due = self.due
         if due is None:
             return False
         today = today or timezone.localdate()

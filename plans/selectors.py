@@ -8,7 +8,15 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from plans.models import Action, ActionStatus, Plan, PlanStatus, StrategicObjective
+from plans.models import (
+    Action,
+    ActionStatus,
+    Aim,
+    Plan,
+    PlanStatus,
+    StrategicObjective,
+    SuccessCriterion,
+)
 
 
 @dataclass
@@ -40,3 +48,134 @@ def plan_progress(plan: Plan, today: datetime.date | None = None) -> list[Object
         if action.is_overdue(today):
             entry.overdue.append(action)
     return list(progress.values())
+
+
+# --- The plan tree ----------------------------------------------------------------------------
+
+
+def actions_for_display(queryset):
+    """Actions with everything a row shows, in a fixed number of queries."""
+    return (
+        queryset.with_current_status()
+        .select_related("objective", "due_period")
+        .prefetch_related("aims", "responsible", "monitors", "kpis", "academies")
+        .order_by("objective__number", "position", "pk")
+    )
+
+
+@dataclass
+class Section:
+    """Aims that share their actions and success criteria (one aim, in most plans)."""
+
+    aims: list
+    actions: list = field(default_factory=list)
+    criteria: list = field(default_factory=list)
+    by_status: Counter = field(default_factory=Counter)
+
+    def status_counts(self):
+        return [(s.label, self.by_status[s.value]) for s in ActionStatus if self.by_status[s.value]]
+
+    @property
+    def numbers(self) -> str:
+        numbers = [aim.number for aim in self.aims]
+        return numbers[0] if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
+
+
+@dataclass
+class ObjectiveNode:
+    objective: StrategicObjective
+    sections: list[Section] = field(default_factory=list)
+    by_status: Counter = field(default_factory=Counter)
+    overdue: int = 0
+
+    def status_counts(self):
+        return [(s.value, s.label, self.by_status.get(s.value, 0)) for s in ActionStatus]
+
+
+def plan_tree(
+    plan: Plan, actions: list[Action], *, filtered: bool, today=None
+) -> list[ObjectiveNode]:
+    """Objectives → sections of aims → actions, with status roll-ups at each level.
+
+    Queries: objectives, aims, success criteria (with their aims). ``actions`` come from
+    actions_for_display(); when ``filtered``, sections and objectives with no matching action
+    are left out.
+    """
+    today = today or timezone.localdate()
+    objectives = list(plan.objectives.order_by("number"))
+    aims = {
+        aim.pk: aim for aim in Aim.objects.filter(objective__plan=plan).select_related("objective")
+    }
+    criteria = list(SuccessCriterion.objects.filter(objective__plan=plan).prefetch_related("aims"))
+    nodes = {o.pk: ObjectiveNode(o) for o in objectives}
+    sections: dict[tuple[int, frozenset], Section] = {}
+
+    def section_for(objective_id: int, aim_ids) -> Section:
+        key = (objective_id, frozenset(aim_ids))
+        if key not in sections:
+            members = sorted((aims[i] for i in aim_ids if i in aims), key=lambda a: a.position)
+            sections[key] = Section(members)
+        return sections[key]
+
+    if not filtered:
+        for aim in aims.values():
+            section_for(aim.objective_id, [aim.pk])
+        for criterion in criteria:
+            section_for(criterion.objective_id, [a.pk for a in criterion.aims.all()])
+    for action in actions:
+        section = section_for(action.objective_id, [a.pk for a in action.aims.all()])
+        section.actions.append(action)
+        section.by_status[action.status] += 1
+        node = nodes[action.objective_id]
+        node.by_status[action.status] += 1
+        node.overdue += action.is_overdue(today)
+    for criterion in criteria:
+        key = (criterion.objective_id, frozenset(a.pk for a in criterion.aims.all()))
+        if key in sections:
+            sections[key].criteria.append(criterion)
+    for (objective_id, _aim_ids), section in sections.items():
+        nodes[objective_id].sections.append(section)
+    result = []
+    for node in nodes.values():
+        node.sections.sort(key=lambda s: (s.aims[0].position if s.aims else 0, len(s.aims)))
+        if filtered and not node.by_status:
+            continue
+        result.append(node)
+    return result
+
+
+def kpi_rag_map() -> tuple[object, dict[int, object]]:
+    """(period, each KPI's trust-column cell) for the board's default period.
+
+    "Current RAG" of a KPI linked to an action: the trust's, in the latest period closed with
+    published returns (the period the board opens on).
+    """
+    from kpis.selectors import PeriodIndex, board_matrix, default_period
+
+    periods = PeriodIndex()
+    period = default_period(periods)
+    if period is None:
+        return None, {}
+    board = board_matrix(period, periods)
+    return period, {row.kpi.pk: row.trust for row in board.rows}
+
+
+def governance_paper(owner):
+    """(plan, period, actions, flagged KPIs) for one monitoring body: its actions with status,
+    and the red/amber KPIs those actions link to, reds first."""
+    plan = active_plan()
+    if plan is None:
+        return None, None, [], []
+    actions = list(actions_for_display(Action.objects.filter(objective__plan=plan, monitors=owner)))
+    period, rag = kpi_rag_map()
+    flagged = {}
+    for action in actions:
+        for kpi in action.kpis.all():
+            cell = rag.get(kpi.pk)
+            if cell is not None and cell.outcome.value in ("red", "amber"):
+                flagged[kpi.pk] = (kpi, cell)
+    ordered = sorted(
+        flagged.values(),
+        key=lambda pair: (pair[1].outcome.value != "red", pair[0].area_id, pair[0].position),
+    )
+    return plan, period, actions, ordered

@@ -18,6 +18,18 @@ SAMPLE_KWARGS: dict[str, dict] = {
     "entry:send_back": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
     "entry:reopen": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
     "entry:period_status": {"period_slug": "2023-24-autumn"},
+    "plans:action": {"pk": 1},
+    "plans:action_update": {"pk": 1},
+    "plans:action_edit": {"pk": 1},
+    "plans:action_create": {"objective_id": 1},
+    "plans:aim_create": {"objective_id": 1},
+    "plans:objective_edit": {"pk": 1},
+    "plans:aim_edit": {"pk": 1},
+    "plans:objective_create": {"plan_id": 1},
+    "plans:plan_status": {"plan_id": 1},
+    "plans:delete": {"kind": "action", "pk": 1},
+    "plans:move": {"kind": "action", "pk": 1},
+    "plans:monitoring": {"code": "board"},
 }
 
 

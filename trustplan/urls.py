@@ -14,6 +14,7 @@ urlpatterns = [
     path("kpis/", include("kpis.urls")),
     path("academies/", include("academies.urls")),
     path("entry/", include("kpis.urls_entry")),
+    path("plan/", include("plans.urls")),
     path("my/", views.my_work, name="my"),
     path(
         "accounts/login/",

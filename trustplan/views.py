@@ -1,4 +1,6 @@
-"""Pages that belong to no single app: the board overview and the health check."""
+"""Pages that belong to no single app: the board overview, my work and the health check."""
+
+from datetime import date
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
@@ -14,7 +16,8 @@ from academies.models import Academy
 from kpis.models import Period, Return, ReturnStatus
 from kpis.selectors import PeriodIndex, board_matrix
 from kpis.views import period_from_request
-from plans.selectors import active_plan, plan_progress
+from plans.models import Action, PlanStatus
+from plans.selectors import actions_for_display, active_plan, kpi_rag_map, plan_progress
 
 
 @require_safe
@@ -62,7 +65,8 @@ def demo_accounts() -> list[tuple[str, str, str]]:
 
 @require_safe
 def my_work(request: HttpRequest) -> HttpResponse:
-    """What the signed-in person must do: a head's returns (open, due, submitted, sent back)."""
+    """What the signed-in person must do: a head's returns (open, due, submitted, sent back)
+    and the plan actions they are responsible for, overdue first."""
     headed = roles.headed_academy_ids(request.user)
     academies = list(Academy.objects.filter(pk__in=headed)) if headed else []
     periods = list(Period.objects.order_by("-year_start", "-term"))
@@ -77,4 +81,24 @@ def my_work(request: HttpRequest) -> HttpResponse:
             ret = returns.get((academy.pk, period.pk))
             if period in open_or_recent or (ret and ret.status == ReturnStatus.SENT_BACK):
                 my_returns.append((academy, period, ret))
-    return render(request, "my.html", {"my_returns": my_returns, "today": timezone.localdate()})
+    today = timezone.localdate()
+    my_actions = sorted(
+        actions_for_display(
+            Action.objects.filter(
+                responsible__user=request.user, objective__plan__status=PlanStatus.ACTIVE
+            ).distinct()
+        ),
+        key=lambda action: (not action.is_overdue(today), action.due or date.max, action.pk),
+    )
+    period, rag = kpi_rag_map() if my_actions else (None, {})
+    return render(
+        request,
+        "my.html",
+        {
+            "my_returns": my_returns,
+            "my_actions": my_actions,
+            "rag": rag,
+            "rag_period": period,
+            "today": today,
+        },
+    )

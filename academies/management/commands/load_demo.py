@@ -9,6 +9,7 @@ from academies.models import Academy, AcademyRole, Owner, RoleAssignment
 from academies.services import load_organisation, read_fixture
 from kpis.demo import generate_demo_values
 from kpis.services import load_framework
+from plans.demo import generate_demo_progress
 from plans.services import load_plan
 
 DEMO_PASSWORD = "trustplan"
@@ -73,6 +74,8 @@ class Command(BaseCommand):
 
         created_values = generate_demo_values()
         self.stdout.write(f"Demo values created: {created_values}")
+        updates = generate_demo_progress(plan=plan, author=User.objects.get(username="central"))
+        self.stdout.write(f"Demo progress updates created: {updates}")
         self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in with any of these accounts:"))
         for username, (*_ignored, label) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<9} / {DEMO_PASSWORD}   {label}")

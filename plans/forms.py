@@ -1,0 +1,171 @@
+"""Plan editing forms (crispy-forms, Bootstrap 5): objectives, aims, actions, progress updates."""
+
+from __future__ import annotations
+
+from crispy_forms.helper import FormHelper
+from django import forms
+
+from academies.models import Academy, Owner
+from academies.services import owner_lookup
+from kpis.models import KPI, Period
+from plans.models import Action, ActionStatus, Aim, ProgressUpdate, StrategicObjective
+from plans.references import ReferenceError, format_kpi_codes, parse_kpi_codes, parse_owner_codes
+
+
+class _Crispy:
+    """A FormHelper that leaves the <form> tag and buttons to the template."""
+
+    def _helper(self) -> None:
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+
+class ObjectiveForm(_Crispy, forms.ModelForm):
+    class Meta:
+        model = StrategicObjective
+        fields = ["number", "title"]
+
+    def __init__(self, *args, plan, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self._helper()
+
+    def clean_number(self) -> int:
+        number = self.cleaned_data["number"]
+        clash = self.plan.objectives.filter(number=number).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(
+                f"{self.plan.objective_label} {number} already exists in this plan."
+            )
+        return number
+
+
+class AimForm(_Crispy, forms.ModelForm):
+    class Meta:
+        model = Aim
+        fields = ["title"]
+        widgets = {"title": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._helper()
+
+
+class ActionForm(_Crispy, forms.ModelForm):
+    """Owners, monitors and KPIs are typed as the plan writes them: "TBR and NLI", "1.1-1.9"."""
+
+    responsibility = forms.CharField(
+        required=False, max_length=500, help_text="Owner codes or names, e.g. “TBR and NLI”."
+    )
+    monitored_by = forms.CharField(
+        required=False,
+        max_length=500,
+        help_text="Who monitors it, e.g. “Trust Board and LGB” or “NLI and JIN”.",
+    )
+    kpi_codes = forms.CharField(
+        label="KPIs",
+        required=False,
+        max_length=500,
+        help_text="KPI codes and ranges, e.g. “1.1-1.9” or “4.12 4.13”.",
+    )
+
+    class Meta:
+        model = Action
+        fields = ["aims", "description", "academies", "due_date", "due_period"]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "aims": forms.CheckboxSelectMultiple,
+            "academies": forms.CheckboxSelectMultiple,
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        labels = {"due_period": "Or due by the end of term"}
+
+    def __init__(self, *args, objective: StrategicObjective, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.objective = objective
+        self.fields["aims"].queryset = objective.aims.all()
+        self.fields["aims"].label_from_instance = lambda aim: str(aim)
+        self.fields["academies"].queryset = Academy.objects.active()
+        self.fields["academies"].required = False
+        self.fields["due_period"].queryset = Period.objects.all()
+        self.fields["due_period"].required = False
+        if self.instance.pk:
+            self.fields["responsibility"].initial = " and ".join(
+                o.code for o in self.instance.responsible.all()
+            )
+            self.fields["monitored_by"].initial = " and ".join(
+                o.name or o.code for o in self.instance.monitors.all()
+            )
+            self.fields["kpi_codes"].initial = format_kpi_codes(
+                k.code for k in self.instance.kpis.all()
+            )
+        self._helper()
+
+    def _owners(self, field: str) -> list[Owner]:
+        try:
+            codes = parse_owner_codes(self.cleaned_data.get(field, ""), owner_lookup())
+        except ReferenceError as error:
+            raise forms.ValidationError(str(error)) from error
+        owners = {o.code: o for o in Owner.objects.filter(code__in=codes)}
+        return [owners[code] for code in codes]
+
+    def clean_responsibility(self) -> list[Owner]:
+        return self._owners("responsibility")
+
+    def clean_monitored_by(self) -> list[Owner]:
+        return self._owners("monitored_by")
+
+    def clean_kpi_codes(self) -> list[KPI]:
+        try:
+            codes = parse_kpi_codes(self.cleaned_data.get("kpi_codes", ""))
+        except ReferenceError as error:
+            raise forms.ValidationError(str(error)) from error
+        found = {k.code: k for k in KPI.objects.filter(code__in=codes)}
+        missing = [code for code in codes if code not in found]
+        if missing:
+            raise forms.ValidationError(f"No KPI {', '.join(missing)} in the framework.")
+        return [found[code] for code in codes]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("aims"):
+            self.add_error("aims", "Choose the aim (or aims) this action serves.")
+        if not (data.get("description") or "").strip() and not data.get("responsibility"):
+            self.add_error("description", "Describe the action.")
+        return data
+
+    def save(self, commit: bool = True) -> Action:
+        action = super().save(commit=False)
+        action.objective = self.objective
+        if not action.pk:
+            last = self.objective.actions.order_by("-position").first()
+            action.position = (last.position + 1) if last else 1
+        action.save()
+        self.save_m2m()
+        action.responsible.set(self.cleaned_data["responsibility"])
+        action.monitors.set(self.cleaned_data["monitored_by"])
+        action.kpis.set(self.cleaned_data["kpi_codes"])
+        return action
+
+
+class ProgressUpdateForm(_Crispy, forms.ModelForm):
+    class Meta:
+        model = ProgressUpdate
+        fields = ["date", "status", "commentary", "evidence_url"]
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date"}),
+            "commentary": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["evidence_url"].assume_scheme = "https"
+        self._helper()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        needs_words = data.get("status") in (ActionStatus.AT_RISK, ActionStatus.OFF_TRACK)
+        if needs_words and not (data.get("commentary") or "").strip():
+            label = ActionStatus(data["status"]).label.lower()
+            self.add_error("commentary", f"Say why the action is {label}: commentary is required.")
+        return data

@@ -1,0 +1,407 @@
+"""The development plan: the tree, action detail, editing, progress updates, governance."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from academies import roles
+from academies.models import Owner
+from plans.filters import ActionFilter
+from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
+from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
+from plans.selectors import (
+    actions_for_display,
+    active_plan,
+    governance_paper,
+    kpi_rag_map,
+    plan_tree,
+)
+
+
+def _require_central(request: HttpRequest) -> None:
+    if not roles.is_central(request.user):
+        raise PermissionDenied("Only central team and administrators edit the plan.")
+
+
+def can_post_update(user, action: Action) -> bool:
+    """Central team, or a user linked to one of the action's responsible owners."""
+    if roles.is_central(user):
+        return True
+    return any(owner.user_id == user.pk for owner in action.responsible.all())
+
+
+def _plan_from_request(request: HttpRequest) -> Plan | None:
+    plan_id = request.GET.get("plan")
+    if plan_id:
+        if not plan_id.isdigit():
+            raise Http404("No such plan")
+        return get_object_or_404(Plan, pk=plan_id)
+    return active_plan()
+
+
+@require_safe
+def plan_page(request: HttpRequest) -> HttpResponse:
+    plan = _plan_from_request(request)
+    plans = list(Plan.objects.order_by("-start_year", "title"))
+    if plan is None:
+        return render(request, "plans/plan.html", {"plan": None, "plans": plans})
+    actions = Action.objects.filter(objective__plan=plan).with_current_status()
+    action_filter = ActionFilter(request.GET or None, queryset=actions, plan=plan)
+    filtered = (
+        action_filter.is_bound
+        and any(
+            value not in (None, "", False) for value in action_filter.form.cleaned_data.values()
+        )
+        if action_filter.is_bound and action_filter.form.is_valid()
+        else False
+    )
+    chosen = list(actions_for_display(action_filter.qs))
+    period, rag = kpi_rag_map()
+    return render(
+        request,
+        "plans/plan.html",
+        {
+            "plan": plan,
+            "plans": plans,
+            "tree": plan_tree(plan, chosen, filtered=filtered),
+            "filter": action_filter,
+            "filtered": filtered,
+            "rag": rag,
+            "rag_period": period,
+            "today": timezone.localdate(),
+            "can_edit": roles.is_central(request.user) and plan.status != PlanStatus.ARCHIVED,
+        },
+    )
+
+
+def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> dict:
+    action = get_object_or_404(actions_for_display(Action.objects.all()), pk=pk)
+    aim_ids = [aim.pk for aim in action.aims.all()]
+    period, rag = kpi_rag_map()
+    return {
+        "action": action,
+        "plan": action.objective.plan,
+        "criteria": action.objective.success_criteria.filter(aims__in=aim_ids)
+        .distinct()
+        .order_by("position"),
+        "updates": action.updates.select_related("author").order_by("-date", "-pk"),
+        "history": action.history.select_related("history_user").order_by("-history_date")[:50],
+        "rag": rag,
+        "rag_period": period,
+        "today": timezone.localdate(),
+        "form": form,
+        "can_update": can_post_update(request.user, action),
+        "can_edit": roles.is_central(request.user),
+    }
+
+
+@require_safe
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ProgressUpdateForm(initial={"date": timezone.localdate()})
+    return render(request, "plans/action_detail.html", _detail_context(request, pk, form))
+
+
+@require_POST
+def action_update(request: HttpRequest, pk: int) -> HttpResponse:
+    action = get_object_or_404(Action.objects.prefetch_related("responsible"), pk=pk)
+    if not can_post_update(request.user, action):
+        raise PermissionDenied("Only the action's owners and central team post progress.")
+    form = ProgressUpdateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The update was not posted: please correct the fields below.")
+        context = _detail_context(request, pk, form)
+        return render(request, "plans/action_detail.html", context, status=400)
+    update = form.save(commit=False)
+    update.action, update.author = action, request.user
+    update._history_user = request.user
+    update.save()
+    messages.success(request, f"Progress posted: {update.get_status_display().lower()}.")
+    return redirect("plans:action", pk=action.pk)
+
+
+def _editable_plan(plan: Plan) -> None:
+    if plan.status == PlanStatus.ARCHIVED:
+        raise PermissionDenied("This plan is archived: it can be read but not changed.")
+
+
+def _form_page(request, form, *, title: str, back: str, status: int = 200) -> HttpResponse:
+    return render(
+        request, "plans/form.html", {"form": form, "title": title, "back": back}, status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def objective_create(request: HttpRequest, plan_id: int) -> HttpResponse:
+    _require_central(request)
+    plan = get_object_or_404(Plan, pk=plan_id)
+    _editable_plan(plan)
+    next_number = (plan.objectives.aggregate(n=Max("number"))["n"] or 0) + 1
+    form = ObjectiveForm(request.POST or None, plan=plan, initial={"number": next_number})
+    if request.method == "POST" and form.is_valid():
+        objective = form.save(commit=False)
+        objective.plan = plan
+        objective.save()
+        messages.success(request, f"Added {plan.objective_label.lower()} {objective.number}.")
+        return redirect(_plan_url(plan))
+    status = 400 if request.method == "POST" else 200
+    return _form_page(
+        request,
+        form,
+        title=f"New {plan.objective_label.lower()}",
+        back=_plan_url(plan),
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_central(request)
+    objective = get_object_or_404(StrategicObjective.objects.select_related("plan"), pk=pk)
+    _editable_plan(objective.plan)
+    form = ObjectiveForm(request.POST or None, instance=objective, plan=objective.plan)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {objective}.")
+        return redirect(_plan_url(objective.plan))
+    return _form_page(
+        request,
+        form,
+        title=f"Edit {objective.plan.objective_label.lower()}",
+        back=_plan_url(objective.plan),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def aim_create(request: HttpRequest, objective_id: int) -> HttpResponse:
+    _require_central(request)
+    objective = get_object_or_404(
+        StrategicObjective.objects.select_related("plan"), pk=objective_id
+    )
+    _editable_plan(objective.plan)
+    form = AimForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        aim = form.save(commit=False)
+        aim.objective = objective
+        aim.position = (objective.aims.aggregate(n=Max("position"))["n"] or 0) + 1
+        aim.save()
+        messages.success(request, f"Added {objective.plan.aim_label.lower()} {aim.number}.")
+        return redirect(_plan_url(objective.plan))
+    return _form_page(
+        request,
+        form,
+        title=f"New {objective.plan.aim_label.lower()} for {objective}",
+        back=_plan_url(objective.plan),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def aim_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_central(request)
+    aim = get_object_or_404(Aim.objects.select_related("objective__plan"), pk=pk)
+    _editable_plan(aim.objective.plan)
+    form = AimForm(request.POST or None, instance=aim)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Saved {aim.objective.plan.aim_label.lower()} {aim.number}.")
+        return redirect(_plan_url(aim.objective.plan))
+    return _form_page(
+        request,
+        form,
+        title=f"Edit {aim.objective.plan.aim_label.lower()} {aim.number}",
+        back=_plan_url(aim.objective.plan),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_create(request: HttpRequest, objective_id: int) -> HttpResponse:
+    _require_central(request)
+    objective = get_object_or_404(
+        StrategicObjective.objects.select_related("plan"), pk=objective_id
+    )
+    _editable_plan(objective.plan)
+    initial = {}
+    if request.GET.get("aim", "").isdigit():
+        initial["aims"] = [int(request.GET["aim"])]
+    form = ActionForm(request.POST or None, objective=objective, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            action = form.save()
+        messages.success(request, "Action added.")
+        return redirect("plans:action", pk=action.pk)
+    return _form_page(
+        request,
+        form,
+        title=f"New action for {objective}",
+        back=_plan_url(objective.plan),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_central(request)
+    action = get_object_or_404(Action.objects.select_related("objective__plan"), pk=pk)
+    _editable_plan(action.objective.plan)
+    form = ActionForm(request.POST or None, instance=action, objective=action.objective)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            action._history_user = request.user
+            form.save()
+        messages.success(request, "Action saved.")
+        return redirect("plans:action", pk=action.pk)
+    return _form_page(
+        request,
+        form,
+        title="Edit action",
+        back=reverse("plans:action", args=[action.pk]),
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+DELETABLE = {"objective": StrategicObjective, "aim": Aim, "action": Action}
+
+
+@require_http_methods(["GET", "POST"])
+def delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Ask first (GET), then delete (POST). History keeps the deleted rows."""
+    _require_central(request)
+    model = DELETABLE.get(kind)
+    if model is None:
+        raise Http404("Nothing of that kind")
+    obj = get_object_or_404(model, pk=pk)
+    plan = _plan_of(obj)
+    _editable_plan(plan)
+    if request.method == "POST":
+        description = str(obj)
+        with transaction.atomic():
+            obj.delete()
+        messages.success(request, f"Deleted: {description}. Its history is kept.")
+        return redirect(_plan_url(plan))
+    affected = _what_goes_with(obj)
+    return render(
+        request,
+        "plans/confirm_delete.html",
+        {"object": obj, "kind": kind, "affected": affected, "back": _plan_url(plan)},
+    )
+
+
+def _plan_of(obj) -> Plan:
+    if isinstance(obj, StrategicObjective):
+        return obj.plan
+    return obj.objective.plan
+
+
+def _what_goes_with(obj) -> list[str]:
+    if isinstance(obj, StrategicObjective):
+        return [
+            f"{obj.aims.count()} aim(s)",
+            f"{obj.actions.count()} action(s) and their progress updates",
+            f"{obj.success_criteria.count()} success criteria",
+        ]
+    if isinstance(obj, Aim):
+        only_here = obj.actions.filter(aims__isnull=False).distinct()
+        return [f"{only_here.count()} action(s) linked to it lose this aim"]
+    return [f"{obj.updates.count()} progress update(s)"]
+
+
+MOVABLE = {"objective": StrategicObjective, "aim": Aim, "action": Action}
+
+
+@require_POST
+def move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Move an objective, aim or action one place up or down among its siblings."""
+    _require_central(request)
+    model = MOVABLE.get(kind)
+    direction = request.POST.get("direction")
+    if model is None or direction not in ("up", "down"):
+        raise Http404("Cannot move that")
+    obj = get_object_or_404(model, pk=pk)
+    plan = _plan_of(obj)
+    _editable_plan(plan)
+    if isinstance(obj, StrategicObjective):
+        siblings, field = list(plan.objectives.order_by("number")), "number"
+    elif isinstance(obj, Aim):
+        siblings, field = list(obj.objective.aims.order_by("position")), "position"
+    else:
+        siblings, field = list(obj.objective.actions.order_by("position", "pk")), "position"
+    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk)
+    other_index = index - 1 if direction == "up" else index + 1
+    if 0 <= other_index < len(siblings):
+        other = siblings[other_index]
+        with transaction.atomic():
+            mine, theirs = getattr(obj, field), getattr(other, field)
+            if mine == theirs:  # actions may share a position: make them distinct first
+                theirs = mine + (1 if direction == "down" else -1)
+            # Through a free value, because objectives and aims are unique per position.
+            model.objects.filter(pk=obj.pk).update(**{field: 32000})
+            model.objects.filter(pk=other.pk).update(**{field: max(mine, 0)})
+            model.objects.filter(pk=obj.pk).update(**{field: max(theirs, 0)})
+    return redirect(_plan_url(plan))
+
+
+@require_POST
+def plan_status(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """Archive a plan (it stays readable) or make it the active one."""
+    _require_central(request)
+    plan = get_object_or_404(Plan, pk=plan_id)
+    wanted = request.POST.get("status")
+    if wanted not in (PlanStatus.ARCHIVED, PlanStatus.ACTIVE, PlanStatus.DRAFT):
+        messages.error(request, "Choose archived, active or draft.")
+        return redirect(_plan_url(plan))
+    with transaction.atomic():
+        if wanted == PlanStatus.ACTIVE:
+            Plan.objects.filter(status=PlanStatus.ACTIVE).exclude(pk=plan.pk).update(
+                status=PlanStatus.ARCHIVED
+            )
+        plan.status = wanted
+        plan.save(update_fields=["status"])
+    messages.success(request, f"{plan} is now {plan.get_status_display().lower()}.")
+    return redirect(_plan_url(plan))
+
+
+def _plan_url(plan: Plan) -> str:
+    return f"{reverse('plans:plan')}?plan={plan.pk}"
+
+
+@require_safe
+def monitoring_index(request: HttpRequest) -> HttpResponse:
+    plan = active_plan()
+    bodies = (
+        Owner.objects.filter(monitored_actions__objective__plan=plan)
+        .distinct()
+        .order_by("kind", "code")
+        if plan
+        else Owner.objects.none()
+    )
+    return render(request, "plans/monitoring_index.html", {"plan": plan, "bodies": bodies})
+
+
+@require_safe
+def monitoring(request: HttpRequest, code: str) -> HttpResponse:
+    owner = get_object_or_404(Owner, code__iexact=code)
+    plan, period, actions, flagged = governance_paper(owner)
+    today = timezone.localdate()
+    actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
+    return render(
+        request,
+        "plans/monitoring.html",
+        {
+            "owner": owner,
+            "plan": plan,
+            "actions": actions,
+            "flagged": flagged,
+            "rag_period": period,
+            "today": today,
+        },
+    )
