@@ -387,3 +387,37 @@ def grid(request: HttpRequest) -> HttpResponse:
         "kpis/grid.html",
         {"rows": rows, "periods": periods, "is_central": roles.is_central(user)},
     )
+
+
+# --- Exports -----------------------------------------------------------------------------------
+
+
+@require_safe
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The board pack of a period (everyone who sees the board may download it)."""
+    from kpis.export import board_pack, matrix_sheet_name
+
+    periods = PeriodIndex()
+    period = period_from_request(request, periods)
+    if period is None:
+        raise Http404("No periods yet")
+    response = HttpResponse(
+        board_pack(period),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"board-pack-{matrix_sheet_name(period).replace(' ', '-').lower()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_safe
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """Submitted and approved values of a period (or every period with ?period=all)."""
+    from kpis.export import values_csv
+
+    periods = PeriodIndex()
+    period = None if request.GET.get("period") == "all" else period_from_request(request, periods)
+    response = HttpResponse(values_csv(period), content_type="text/csv; charset=utf-8")
+    name = f"kpi-values-{period.slug if period else 'all'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -166,6 +166,20 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
+# Workbook imports: refused above these bounds (README, "Spreadsheets"). The web server in front
+# must allow the same body size (nginx: client_max_body_size).
+TRUSTPLAN_IMPORT_MAX_BYTES = int(os.environ.get("TRUSTPLAN_IMPORT_MAX_BYTES", str(20_000_000)))
+TRUSTPLAN_IMPORT_MAX_ROWS = int(os.environ.get("TRUSTPLAN_IMPORT_MAX_ROWS", str(250_000)))
+TRUSTPLAN_IMPORT_MAX_ZIP_ENTRIES = 200
+TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES = int(
+    os.environ.get("TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES", str(150_000_000))
+)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
+# Uploads wait for confirmation here, named by a random token held in the session.
+TRUSTPLAN_IMPORT_DIR = Path(
+    os.environ.get("TRUSTPLAN_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
+)
+
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

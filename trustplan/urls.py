@@ -15,6 +15,7 @@ urlpatterns = [
     path("academies/", include("academies.urls")),
     path("entry/", include("kpis.urls_entry")),
     path("plan/", include("plans.urls")),
+    path("import/", include("kpis.urls_import")),
     path("my/", views.my_work, name="my"),
     path(
         "accounts/login/",

@@ -1,0 +1,156 @@
+"""Workbook import for administrators: upload, preview every change and problem, confirm.
+
+The uploaded file waits under TRUSTPLAN_IMPORT_DIR, named by a random token kept in the
+administrator's session; confirming reads it again and applies it in one transaction, or
+nothing if anything changed in between.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from academies import roles
+from kpis.export import example_workbook, template_workbook
+from kpis.importer import IMPORT_STATES, apply_import, prepare_import
+from kpis.models import Period, ReturnStatus
+from kpis.selectors import PeriodIndex, default_period
+from kpis.workbook import WorkbookRefused, check_size
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _require_administrator(request: HttpRequest) -> None:
+    if not roles.is_administrator(request.user):
+        raise PermissionDenied("Only administrators import spreadsheets.")
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Workbook (.xlsx) or CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+    period = forms.ModelChoiceField(
+        queryset=Period.objects.none(),
+        required=False,
+        empty_label="From each sheet's name",
+        help_text="For a KPI matrix sheet whose name does not say its period.",
+    )
+    state = forms.ChoiceField(
+        label="Imported values enter the academies' returns as",
+        choices=[(s.value, s.label) for s in ReturnStatus if s in IMPORT_STATES],
+        initial=ReturnStatus.SUBMITTED,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = Period.objects.order_by("-year_start", "-term")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_size(upload.size)
+        except WorkbookRefused as error:
+            raise forms.ValidationError(str(error)) from error
+        return upload
+
+
+def _store(data: bytes) -> str:
+    token = secrets.token_urlsafe(24)
+    folder = Path(settings.TRUSTPLAN_IMPORT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / token).write_bytes(data)
+    return token
+
+
+def _stored(token: str) -> Path | None:
+    if not token or not token.replace("-", "").replace("_", "").isalnum():
+        return None
+    path = Path(settings.TRUSTPLAN_IMPORT_DIR) / token
+    return path if path.is_file() else None
+
+
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    _require_administrator(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        data = upload_file.read()
+        filename = Path(upload_file.name).name[:200]
+        period = form.cleaned_data["period"]
+        state = form.cleaned_data["state"]
+        preview = prepare_import(data, filename, period=period, state=state)
+        token = ""
+        if preview.ok and preview.has_changes:
+            token = _store(data)
+            request.session["import"] = {
+                "token": token,
+                "filename": filename,
+                "period": period.pk if period else None,
+                "state": state,
+            }
+        return render(request, "kpis/import_preview.html", {"preview": preview, "token": token})
+    return render(
+        request,
+        "kpis/import_upload.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+def confirm(request: HttpRequest) -> HttpResponse:
+    _require_administrator(request)
+    pending = request.session.get("import") or {}
+    token = request.POST.get("token", "")
+    path = _stored(token)
+    if not pending or pending.get("token") != token or path is None:
+        messages.error(request, "That import is no longer waiting: upload the file again.")
+        return redirect("imports:upload")
+    period = Period.objects.filter(pk=pending.get("period")).first()
+    preview = prepare_import(
+        path.read_bytes(), pending["filename"], period=period, state=pending["state"]
+    )
+    if not preview.ok:
+        messages.error(
+            request,
+            "The data changed since the preview and the file no longer imports cleanly; "
+            "nothing was written. Upload it again to see why.",
+        )
+        return redirect("imports:upload")
+    counts = apply_import(preview, user=request.user)
+    path.unlink(missing_ok=True)
+    del request.session["import"]
+    summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    messages.success(request, f"Imported {pending['filename']}: {summary or 'no changes'}.")
+    return redirect("imports:upload")
+
+
+def _download(data: bytes, filename: str, content_type: str = XLSX) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_safe
+def template(request: HttpRequest) -> HttpResponse:
+    _require_administrator(request)
+    periods = PeriodIndex()
+    open_period = next((p for p in reversed(periods.periods) if p.is_open), None)
+    period = open_period or default_period(periods)
+    return _download(template_workbook(period), "trustplan-template.xlsx")
+
+
+@require_safe
+def example(request: HttpRequest) -> HttpResponse:
+    _require_administrator(request)
+    return _download(example_workbook(), "trustplan-example-amethyst.xlsx")
