@@ -1,11 +1,10 @@
 from django.contrib import admin
-from import_export import resources
 
 from academies.models import Academy, Owner, RoleAssignment
-from trustplan.admin import ImportExportAdmin
+from trustplan.admin import ImportExportAdmin, SafeModelResource
 
 
-class AcademyResource(resources.ModelResource):
+class AcademyResource(SafeModelResource):
     class Meta:
         model = Academy
         import_id_fields = ["slug"]
@@ -21,14 +20,14 @@ class AcademyResource(resources.ModelResource):
         ]
 
 
-class OwnerResource(resources.ModelResource):
+class OwnerResource(SafeModelResource):
     class Meta:
         model = Owner
         import_id_fields = ["code"]
         fields = ["code", "name", "kind"]
 
 
-class RoleAssignmentResource(resources.ModelResource):
+class RoleAssignmentResource(SafeModelResource):
     class Meta:
         model = RoleAssignment
 

@@ -1,32 +1,31 @@
 from django import forms
 from django.contrib import admin
-from import_export import resources
 
 from academies.models import Phase
 from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
-from trustplan.admin import ImportExportAdmin
+from trustplan.admin import ImportExportAdmin, SafeModelResource
 
 
-class AreaResource(resources.ModelResource):
+class AreaResource(SafeModelResource):
     class Meta:
         model = Area
         import_id_fields = ["number"]
         fields = ["number", "name"]
 
 
-class KPIResource(resources.ModelResource):
+class KPIResource(SafeModelResource):
     class Meta:
         model = KPI
         import_id_fields = ["code"]
         exclude = ["id"]
 
 
-class AcademyTargetResource(resources.ModelResource):
+class AcademyTargetResource(SafeModelResource):
     class Meta:
         model = AcademyTarget
 
 
-class PeriodResource(resources.ModelResource):
+class PeriodResource(SafeModelResource):
     class Meta:
         model = Period
         import_id_fields = ["year_start", "term"]
@@ -34,12 +33,12 @@ class PeriodResource(resources.ModelResource):
         skip_unchanged = True
 
 
-class NationalFigureResource(resources.ModelResource):
+class NationalFigureResource(SafeModelResource):
     class Meta:
         model = NationalFigure
 
 
-class KPIValueResource(resources.ModelResource):
+class KPIValueResource(SafeModelResource):
     class Meta:
         model = KPIValue
         import_id_fields = ["kpi", "academy", "period"]
@@ -47,7 +46,7 @@ class KPIValueResource(resources.ModelResource):
         skip_unchanged = True
 
 
-class ReturnResource(resources.ModelResource):
+class ReturnResource(SafeModelResource):
     class Meta:
         model = Return
         import_id_fields = ["academy", "period"]

@@ -1,36 +1,35 @@
 from django.contrib import admin
-from import_export import resources
 
 from plans.models import Action, Aim, Plan, ProgressUpdate, StrategicObjective, SuccessCriterion
-from trustplan.admin import ImportExportAdmin
+from trustplan.admin import ImportExportAdmin, SafeModelResource
 
 
-class PlanResource(resources.ModelResource):
+class PlanResource(SafeModelResource):
     class Meta:
         model = Plan
 
 
-class StrategicObjectiveResource(resources.ModelResource):
+class StrategicObjectiveResource(SafeModelResource):
     class Meta:
         model = StrategicObjective
 
 
-class AimResource(resources.ModelResource):
+class AimResource(SafeModelResource):
     class Meta:
         model = Aim
 
 
-class SuccessCriterionResource(resources.ModelResource):
+class SuccessCriterionResource(SafeModelResource):
     class Meta:
         model = SuccessCriterion
 
 
-class ActionResource(resources.ModelResource):
+class ActionResource(SafeModelResource):
     class Meta:
         model = Action
 
 
-class ProgressUpdateResource(resources.ModelResource):
+class ProgressUpdateResource(SafeModelResource):
     class Meta:
         model = ProgressUpdate
 

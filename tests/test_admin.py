@@ -129,3 +129,16 @@ def test_actions_progress_updates_and_kpi_targets_keep_history(trust, cast):
 
 def test_role_assignments_let_a_user_head_several_academies(cast):
     assert RoleAssignment.objects.heads().filter(user=cast["exec_head"]).count() == 2
+
+
+def test_admin_exports_escape_every_formula_trigger(trust):
+    from academies.admin import AcademyResource, OwnerResource
+
+    Academy.objects.filter(slug="moreton-school").update(name='=HYPERLINK("x")')
+    Owner.objects.filter(code="NLI").update(name="@SUM(1)")
+    Owner.objects.filter(code="TBR").update(name="-2+3")
+    academies = AcademyResource().export().csv
+    assert "'=HYPERLINK" in academies
+    assert ",=HYPERLINK" not in academies
+    owners = OwnerResource().export().csv
+    assert "'@SUM(1)" in owners and "'-2+3" in owners

@@ -1,5 +1,6 @@
 """Base classes shared by every app's ModelAdmin."""
 
+from import_export import resources
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -16,3 +17,16 @@ class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def has_import_permission(self, request) -> bool:
         return is_administrator(request.user) and super().has_import_permission(request)
+
+
+class SafeModelResource(resources.ModelResource):
+    """Every exported text cell that a spreadsheet would run as a formula gets a leading '.
+
+    django-import-export's own escaping only strips a leading "="; "+", "-", "@", tab and NUL
+    are formula triggers too.
+    """
+
+    def export_field(self, field, instance, **kwargs):
+        from kpis.export import safe_text
+
+        return safe_text(super().export_field(field, instance, **kwargs))

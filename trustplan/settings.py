@@ -162,7 +162,8 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # django-import-export: imports are atomic (a failed import writes nothing).
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Formula escaping of admin exports is done by trustplan.admin.SafeModelResource (all triggers).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 
