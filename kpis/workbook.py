@@ -19,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 import openpyxl
+from defusedxml import DefusedXmlException
 from django.conf import settings
 from openpyxl.utils import get_column_letter
 
@@ -139,17 +140,39 @@ def _xlsx_sheets(data: bytes) -> list[Sheet]:
         values_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         formula_book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as error:  # openpyxl raises many kinds for damaged files
-        raise WorkbookRefused(
-            "The workbook could not be opened; it may be corrupt or not really .xlsx "
-            f"({type(error).__name__})."
-        ) from error
+        raise _refusal(error) from error
     sheets = []
     for name in values_book.sheetnames:
         sheets.append(Sheet(name, _xlsx_rows(values_book[name], formula_book[name])))
     return sheets
 
 
+def _refusal(error: Exception) -> WorkbookRefused:
+    if isinstance(error, WorkbookRefused):
+        return error
+    cause, seen = error, 0
+    while cause is not None and not isinstance(cause, DefusedXmlException) and seen < 10:
+        cause, seen = cause.__cause__ or cause.__context__, seen + 1
+    if isinstance(cause, DefusedXmlException):
+        return WorkbookRefused(
+            "The workbook contains XML entity or DTD declarations, which real spreadsheets do "
+            "not; it was refused as a possible XML bomb."
+        )
+    return WorkbookRefused(
+        "The workbook could not be read; it may be corrupt or not really .xlsx "
+        f"({type(error).__name__})."
+    )
+
+
 def _xlsx_rows(values_sheet, formula_sheet) -> Iterator[tuple[int, list[Cell]]]:
+    """Rows of a sheet; any parse failure midway becomes a WorkbookRefused, never a crash."""
+    try:
+        yield from _xlsx_rows_unchecked(values_sheet, formula_sheet)
+    except Exception as error:
+        raise _refusal(error) from error
+
+
+def _xlsx_rows_unchecked(values_sheet, formula_sheet) -> Iterator[tuple[int, list[Cell]]]:
     _, max_rows = limits()
     formula_rows = formula_sheet.iter_rows()
     for number, row in enumerate(values_sheet.iter_rows(), start=1):
