@@ -64,6 +64,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        if not self.sheet:  # the file as a whole
+            return self.message
         where = f"Sheet “{self.sheet}”"
         if self.row:
             where += f", row {self.row}"
@@ -267,12 +269,12 @@ def prepare_import(
     """Read and check a workbook and say what importing it would change. Writes nothing."""
     preview = ImportPreview(filename=filename, state=state)
     if state not in IMPORT_STATES:
-        preview.problems.append(Problem("(upload)", None, None, "Choose draft or submitted."))
+        preview.problems.append(Problem("", None, None, "Choose draft or submitted."))
         return preview
     try:
         sheets = open_sheets(data, filename)
     except WorkbookRefused as error:
-        preview.problems.append(Problem(filename, None, None, str(error)))
+        preview.problems.append(Problem("", None, None, str(error)))
         return preview
     lookups = Lookups()
     incoming: list[IncomingValue] = []
@@ -281,7 +283,7 @@ def prepare_import(
         for sheet in sheets:
             _read_sheet(sheet, lookups, period, preview, incoming, seen)
     except WorkbookRefused as error:
-        preview.problems.append(Problem(filename, None, None, str(error)))
+        preview.problems.append(Problem("", None, None, str(error)))
         return preview
     _diff_values(preview, incoming, lookups)
     order = {sheet.name: index for index, sheet in enumerate(sheets)}
