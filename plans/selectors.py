@@ -57,7 +57,7 @@ def actions_for_display(queryset):
     """Actions with everything a row shows, in a fixed number of queries."""
     return (
         queryset.with_current_status()
-        .select_related("objective", "due_period")
+        .select_related("objective__plan", "due_period")
         .prefetch_related("aims", "responsible", "monitors", "kpis", "academies")
         .order_by("objective__number", "position", "pk")
     )
@@ -78,6 +78,8 @@ class Section:
     @property
     def numbers(self) -> str:
         numbers = [aim.number for aim in self.aims]
+        if not numbers:
+            return "(no aim)"
         return numbers[0] if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
 
 
@@ -137,7 +139,7 @@ def plan_tree(
         nodes[objective_id].sections.append(section)
     result = []
     for node in nodes.values():
-        node.sections.sort(key=lambda s: (s.aims[0].position if s.aims else 0, len(s.aims)))
+        node.sections.sort(key=lambda s: (s.aims[0].position if s.aims else 10_000, len(s.aims)))
         if filtered and not node.by_status:
             continue
         result.append(node)

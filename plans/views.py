@@ -32,7 +32,10 @@ def _require_central(request: HttpRequest) -> None:
 
 
 def can_post_update(user, action: Action) -> bool:
-    """Central team, or a user linked to one of the action's responsible owners."""
+    """Central team, or a user linked to one of the action's responsible owners; never on an
+    archived plan, which is kept as it was."""
+    if action.objective.plan.status == PlanStatus.ARCHIVED:
+        return False
     if roles.is_central(user):
         return True
     return any(owner.user_id == user.pk for owner in action.responsible.all())
@@ -111,7 +114,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
-    action = get_object_or_404(Action.objects.prefetch_related("responsible"), pk=pk)
+    action = get_object_or_404(
+        Action.objects.select_related("objective__plan").prefetch_related("responsible"), pk=pk
+    )
     if not can_post_update(request.user, action):
         raise PermissionDenied("Only the action's owners and central team post progress.")
     form = ProgressUpdateForm(request.POST)
@@ -285,6 +290,12 @@ def delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if request.method == "POST":
         description = str(obj)
         with transaction.atomic():
+            if isinstance(obj, Aim):
+                # Actions that serve only this aim go with it; others just lose the link.
+                for action in _actions_only_serving(obj):
+                    action._history_user = request.user
+                    action.delete()
+            obj._history_user = request.user
             obj.delete()
         messages.success(request, f"Deleted: {description}. Its history is kept.")
         return redirect(_plan_url(plan))
@@ -310,9 +321,17 @@ def _what_goes_with(obj) -> list[str]:
             f"{obj.success_criteria.count()} success criteria",
         ]
     if isinstance(obj, Aim):
-        only_here = obj.actions.filter(aims__isnull=False).distinct()
-        return [f"{only_here.count()} action(s) linked to it lose this aim"]
+        only_here = _actions_only_serving(obj)
+        shared = obj.actions.count() - len(only_here)
+        lines = [f"{len(only_here)} action(s) serving only this aim, with their progress updates"]
+        if shared:
+            lines.append(f"{shared} action(s) that also serve other aims lose this one")
+        return lines
     return [f"{obj.updates.count()} progress update(s)"]
+
+
+def _actions_only_serving(aim: Aim) -> list[Action]:
+    return [a for a in aim.actions.prefetch_related("aims") if len(a.aims.all()) == 1]
 
 
 MOVABLE = {"objective": StrategicObjective, "aim": Aim, "action": Action}
@@ -337,6 +356,14 @@ def move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         siblings, field = list(obj.objective.actions.order_by("position", "pk")), "position"
     index = next(i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk)
     other_index = index - 1 if direction == "up" else index + 1
+    if isinstance(obj, Action) and 0 <= other_index < len(siblings):
+        # Actions may share positions (made outside the app): renumber them all in order.
+        siblings[index], siblings[other_index] = siblings[other_index], siblings[index]
+        for position, sibling in enumerate(siblings, start=1):
+            sibling.position = position
+        with transaction.atomic():
+            Action.objects.bulk_update(siblings, ["position"])
+        return redirect(_plan_url(plan))
     if 0 <= other_index < len(siblings):
         other = siblings[other_index]
         with transaction.atomic():
