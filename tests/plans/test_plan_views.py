@@ -258,7 +258,7 @@ def test_linked_kpis_carry_the_trust_rag_of_the_board_default_period(client_for,
 def test_every_action_description_of_each_plan_appears_on_its_plan_page(
     client_for, trust, old_plan, which
 ):
-    # Was a bug (fixed): templates/plans/_action_row.html renders the description with |truncatewords:40, so on
+    # Fixed bug: _action_row.html cut descriptions with |truncatewords:40, so on
     # /plan/?plan=<2023/24 plan> the six descriptions longer than 40 words (e.g. aim 1.10's "We
     # will further develop careers education within our special schools …", 70 words) are cut
     # off with "…" instead of appearing. The 2019–2022 plan (none over 40 words) passes.
@@ -354,7 +354,7 @@ def test_the_status_filter_shows_exactly_the_actions_in_that_status(client_for, 
 
 
 def test_the_overdue_filter_shows_exactly_the_incomplete_actions_past_due(client_for, demo):
-    # Was a bug (fixed): plans/filters.py filter_overdue uses .exclude(latest_status="complete") on the
+    # Fixed bug: plans/filters.py filter_overdue uses .exclude(latest_status="complete") on the
     # Subquery annotation; for an action with no progress update latest_status is NULL, and
     # NOT (NULL = 'complete') is NULL in SQL, so every never-updated ("not started") action is
     # dropped. Input: an action with due_date in the past and no progress update (the demo has
@@ -1273,7 +1273,7 @@ def test_my_work_leaves_out_actions_of_other_plans(client_for, trust, old_plan, 
 
 
 def test_my_work_page_title_is_my_work(client_for, trust, cast):
-    # Was a bug (fixed): templates/my.html opens `{% block title %}My work` and does not close it until after a
+    # Fixed bug: my.html opened `{% block title %}My work` and did not close it until after a
     # copy of the whole "My plan actions" <section>, so the page's <title> holds that markup
     # (the browser tab shows "My work<section aria-labelledby=…"). Input: GET /my/ as any user.
     # Expected: <title>My work – <trust> – trustplan</title>. Actual: the title contains the
@@ -1307,7 +1307,7 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(client_for, demo, django_a
 def test_the_governance_paper_runs_a_fixed_number_of_queries(
     client_for, demo, django_assert_num_queries
 ):
-    # Was a bug (fixed): _action_row.html (show_objective=True) reads action.objective.plan.objective_label,
+    # Fixed bug: _action_row.html (show_objective=True) reads action.objective.plan.objective_label,
     # and the actions come from actions_for_display(), which joins the objective but not its
     # plan: one extra query per monitored action (12 for the Trust Board: 31 queries, not 19).
     # The same N+1 is on /my/.
@@ -1386,7 +1386,7 @@ def _grow_the_plan(plan: Plan, extra: int, author) -> None:
     "url",
     [
         pytest.param(reverse("plans:plan"), id="plan"),
-        # Was a bug (fixed): the N+1 on the action's plan (see the fixed-count test above): 31 queries with
+        # Fixed bug: the N+1 on the action's plan (see the fixed-count test above): 31 queries with
         # the seed's 12 Trust Board actions, about 500 with ten times the actions.
         pytest.param(reverse("plans:monitoring", args=["board"]), id="governance-board"),
     ],
