@@ -8,6 +8,7 @@ nothing if anything changed in between.
 from __future__ import annotations
 
 import secrets
+from functools import wraps
 from pathlib import Path
 
 from django import forms
@@ -24,13 +25,21 @@ from kpis.importer import IMPORT_STATES, apply_import, prepare_import
 from kpis.models import Period, ReturnStatus
 from kpis.selectors import PeriodIndex, default_period
 from kpis.workbook import WorkbookRefused, check_size
+from trustplan.http import form_data
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _require_administrator(request: HttpRequest) -> None:
-    if not roles.is_administrator(request.user):
-        raise PermissionDenied("Only administrators import spreadsheets.")
+def administrator_required(view):
+    """403 for anyone but administrators, before anything else (even the method check)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not roles.is_administrator(request.user):
+            raise PermissionDenied("Only administrators import spreadsheets.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 class UploadForm(forms.Form):
@@ -78,10 +87,10 @@ def _stored(token: str) -> Path | None:
     return path if path.is_file() else None
 
 
+@administrator_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    _require_administrator(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(*form_data(request, files=True))
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
@@ -107,9 +116,9 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
 
 
+@administrator_required
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponse:
-    _require_administrator(request)
     pending = request.session.get("import") or {}
     token = request.POST.get("token", "")
     path = _stored(token)
@@ -141,16 +150,16 @@ def _download(data: bytes, filename: str, content_type: str = XLSX) -> HttpRespo
     return response
 
 
+@administrator_required
 @require_safe
 def template(request: HttpRequest) -> HttpResponse:
-    _require_administrator(request)
     periods = PeriodIndex()
     open_period = next((p for p in reversed(periods.periods) if p.is_open), None)
     period = open_period or default_period(periods)
     return _download(template_workbook(period), "trustplan-template.xlsx")
 
 
+@administrator_required
 @require_safe
 def example(request: HttpRequest) -> HttpResponse:
-    _require_administrator(request)
     return _download(example_workbook(), "trustplan-example-amethyst.xlsx")

@@ -128,6 +128,8 @@ def parse_period_name(text: str) -> tuple[int, int] | None:
         start = int(pair.group(1))
         end = pair.group(2)
         end_year = int(end) if len(end) == 4 else (start // 100) * 100 + int(end)
+        if len(end) == 2 and end_year < start:  # "1999-00": the next century
+            end_year += 100
         if end_year != start + 1:
             return None
         return start, term
@@ -307,7 +309,9 @@ def _read_sheet(sheet: Sheet, lookups, period, preview, incoming, seen) -> None:
         preview.plan = read_plan_sheet(sheet.name, head, header_number, rest, preview.problems)
         return
     if kind == "matrix":
-        _read_matrix(sheet.name, header, rest, lookups, period, preview, incoming, seen)
+        _read_matrix(
+            sheet.name, header_number, header, rest, lookups, period, preview, incoming, seen
+        )
     else:
         _read_long(sheet.name, header, rest, lookups, preview, incoming, seen)
 
@@ -349,7 +353,9 @@ def _period_key_for_sheet(name: str, period: Period | None, preview) -> tuple[in
     return key
 
 
-def _read_matrix(name, header, rows, lookups, period, preview, incoming, seen) -> None:
+def _read_matrix(
+    name, header_number, header, rows, lookups, period, preview, incoming, seen
+) -> None:
     period_key = _period_key_for_sheet(name, period, preview)
     academy_columns: dict[int, Academy] = {}
     name_column = None
@@ -371,7 +377,7 @@ def _read_matrix(name, header, rows, lookups, period, preview, incoming, seen) -
             preview.problems.append(
                 Problem(
                     name,
-                    None,
+                    header_number,
                     cell.letter,
                     f"column header “{_short(text)}” is not a known academy"
                     f"{lookups.academy_suggestion(text)}",

@@ -51,7 +51,11 @@ class Cell:
             return str(int(self.value))
         if isinstance(self.value, datetime | date):
             return self.value.isoformat()
-        return " ".join(str(self.value).split())
+        text = " ".join(str(self.value).split())
+        # Our exports guard formula-like text with a leading apostrophe; read it back as written.
+        if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
+            text = text[1:]
+        return text
 
 
 @dataclass
@@ -206,6 +210,10 @@ def _csv_sheet(data: bytes, filename: str) -> Sheet:
             break
         except UnicodeDecodeError:
             continue
+    else:
+        raise WorkbookRefused(
+            "The CSV file is not in a text encoding this app reads: save it as CSV UTF-8."
+        )
     if "\x00" in text:
         raise WorkbookRefused("The CSV file contains binary data; it is not a text spreadsheet.")
     try:

@@ -48,6 +48,8 @@ class AimForm(_Crispy, forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # The seed has an untitled aim; a new or edited aim says what it is.
+        self.fields["title"].required = True
         self._helper()
 
 

@@ -24,6 +24,7 @@ from plans.selectors import (
     kpi_rag_map,
     plan_tree,
 )
+from trustplan.http import form_data
 
 
 def _require_central(request: HttpRequest) -> None:
@@ -149,7 +150,7 @@ def objective_create(request: HttpRequest, plan_id: int) -> HttpResponse:
     plan = get_object_or_404(Plan, pk=plan_id)
     _editable_plan(plan)
     next_number = (plan.objectives.aggregate(n=Max("number"))["n"] or 0) + 1
-    form = ObjectiveForm(request.POST or None, plan=plan, initial={"number": next_number})
+    form = ObjectiveForm(*form_data(request), plan=plan, initial={"number": next_number})
     if request.method == "POST" and form.is_valid():
         objective = form.save(commit=False)
         objective.plan = plan
@@ -171,7 +172,7 @@ def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_central(request)
     objective = get_object_or_404(StrategicObjective.objects.select_related("plan"), pk=pk)
     _editable_plan(objective.plan)
-    form = ObjectiveForm(request.POST or None, instance=objective, plan=objective.plan)
+    form = ObjectiveForm(*form_data(request), instance=objective, plan=objective.plan)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Saved {objective}.")
@@ -192,7 +193,7 @@ def aim_create(request: HttpRequest, objective_id: int) -> HttpResponse:
         StrategicObjective.objects.select_related("plan"), pk=objective_id
     )
     _editable_plan(objective.plan)
-    form = AimForm(request.POST or None)
+    form = AimForm(*form_data(request))
     if request.method == "POST" and form.is_valid():
         aim = form.save(commit=False)
         aim.objective = objective
@@ -214,7 +215,7 @@ def aim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_central(request)
     aim = get_object_or_404(Aim.objects.select_related("objective__plan"), pk=pk)
     _editable_plan(aim.objective.plan)
-    form = AimForm(request.POST or None, instance=aim)
+    form = AimForm(*form_data(request), instance=aim)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, f"Saved {aim.objective.plan.aim_label.lower()} {aim.number}.")
@@ -238,7 +239,7 @@ def action_create(request: HttpRequest, objective_id: int) -> HttpResponse:
     initial = {}
     if request.GET.get("aim", "").isdigit():
         initial["aims"] = [int(request.GET["aim"])]
-    form = ActionForm(request.POST or None, objective=objective, initial=initial)
+    form = ActionForm(*form_data(request), objective=objective, initial=initial)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             action = form.save()
@@ -258,7 +259,7 @@ def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_central(request)
     action = get_object_or_404(Action.objects.select_related("objective__plan"), pk=pk)
     _editable_plan(action.objective.plan)
-    form = ActionForm(request.POST or None, instance=action, objective=action.objective)
+    form = ActionForm(*form_data(request), instance=action, objective=action.objective)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             action._history_user = request.user

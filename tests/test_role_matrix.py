@@ -1,0 +1,194 @@
+"""Every named URL × every role × GET and POST, against an explicit table of what may happen.
+
+The URLs come from the URLconf, so a new URL without a row in EXPECTED fails
+test_every_named_url_has_a_row. Each request runs inside a savepoint that is rolled back, so a
+delete or a status change in one request cannot change what the next one sees.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from academies.models import Owner
+from kpis.demo import generate_demo_values
+from plans.demo import generate_demo_progress
+from plans.models import Action
+
+ROLES = ["anonymous", "trustee", "governor", "head_a", "head_b", "exec_head", "central", "admin"]
+SIGNED_IN = ROLES[1:]
+CENTRAL = {"central", "admin"}
+
+# Shorthands: what every role gets, with exceptions.
+ANON_TO_LOGIN = {"anonymous": 302}
+
+
+def everyone(code: int, **overrides: int) -> dict[str, int]:
+    """Signed-in roles get `code`; anonymous users are sent to log in (302)."""
+    return {**{role: code for role in SIGNED_IN}, **ANON_TO_LOGIN, **overrides}
+
+
+def central_only(code: int, others: int = 403, **overrides: int) -> dict[str, int]:
+    table = {role: (code if role in CENTRAL else others) for role in SIGNED_IN}
+    return {**table, **ANON_TO_LOGIN, **overrides}
+
+
+def admin_only(code: int, **overrides: int) -> dict[str, int]:
+    return {**{role: 403 for role in SIGNED_IN}, "admin": code, **ANON_TO_LOGIN, **overrides}
+
+
+# url name → (GET expectations, POST expectations). POSTs carry no data: they prove the
+# permission check, and that an empty form is an error rather than a crash.
+EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
+    "home": (everyone(200), everyone(405)),
+    "healthz": ({role: 200 for role in ROLES}, {role: 405 for role in ROLES}),
+    "login": (everyone(302, anonymous=200), everyone(302, anonymous=200)),
+    "logout": (everyone(405), everyone(302)),
+    "password_change": (everyone(200), everyone(200)),  # an empty form re-displays its errors
+    "password_change_done": (everyone(200), everyone(405)),
+    "my": (everyone(200), everyone(405)),
+    # The board: every signed-in role reads it; it takes no POST.
+    "kpis:matrix": (everyone(200), everyone(405)),
+    "kpis:export_xlsx": (everyone(200), everyone(405)),
+    "kpis:export_csv": (everyone(200), everyone(405)),
+    "kpis:detail": (everyone(200), everyone(405)),
+    "academies:scorecard": (everyone(200), everyone(405)),
+    # Returns: heads for their own academies (A = Aldersley), central team for all.
+    "entry:grid": (
+        everyone(200, trustee=403, governor=403),
+        everyone(405),
+    ),
+    "entry:form": (
+        central_only(200, head_a=200),
+        central_only(400, head_a=400),  # an empty form: nothing saved, errors shown
+    ),
+    "entry:approve": (everyone(405), central_only(302)),  # refused with a message: a draft
+    "entry:send_back": (everyone(405), central_only(302)),
+    "entry:reopen": (everyone(405), central_only(302)),
+    "entry:period_status": (everyone(405), central_only(302)),
+    # The plan: everyone reads; central team edit; owners and central post progress.
+    "plans:plan": (everyone(200), everyone(405)),
+    "plans:action": (everyone(200), everyone(405)),
+    "plans:action_update": (everyone(405), central_only(400)),
+    "plans:action_edit": (central_only(200), central_only(400)),
+    "plans:action_create": (central_only(200), central_only(400)),
+    "plans:aim_create": (central_only(200), central_only(400)),
+    "plans:objective_edit": (central_only(200), central_only(400)),
+    "plans:aim_edit": (central_only(200), central_only(400)),
+    "plans:objective_create": (central_only(200), central_only(400)),
+    "plans:plan_status": (everyone(405), central_only(302)),
+    "plans:delete": (central_only(200), central_only(302)),
+    "plans:move": (everyone(405), central_only(404)),  # no direction given
+    "plans:monitoring_index": (everyone(200), everyone(405)),
+    "plans:monitoring": (everyone(200), everyone(405)),
+    # Imports: administrators only, whatever the method.
+    "imports:upload": (admin_only(200), admin_only(400)),
+    "imports:confirm": (admin_only(405), admin_only(302)),  # nothing waiting: a message
+    "imports:template": (admin_only(200), admin_only(405)),
+    "imports:example": (admin_only(200), admin_only(405)),
+    # The Django admin: staff only; others are sent to its own login.
+    "admin:index": (
+        {**everyone(302), "central": 200, "admin": 200},
+        {**everyone(302), "central": 200, "admin": 200},
+    ),
+}
+
+
+@pytest.fixture
+def world(trust, cast):
+    """Demo values and progress; the objects the URLs' arguments name."""
+    generate_demo_values()
+    generate_demo_progress(plan=trust, author=cast["central"])
+    nli_action = Action.objects.filter(responsible__code="NLI", objective__plan=trust).first()
+    Owner.objects.filter(code="NLI").update(user=cast["central"])
+    objective = trust.objectives.get(number=1)
+    return {
+        "kpis:detail": {"code": "2.1"},
+        "academies:scorecard": {"slug": "aldersley-high-school"},
+        "entry:form": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
+        "entry:approve": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
+        "entry:send_back": {
+            "academy_slug": "aldersley-high-school",
+            "period_slug": "2023-24-summer",
+        },
+        "entry:reopen": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
+        "entry:period_status": {"period_slug": "2023-24-summer"},
+        "plans:action": {"pk": nli_action.pk},
+        "plans:action_update": {"pk": nli_action.pk},
+        "plans:action_edit": {"pk": nli_action.pk},
+        "plans:action_create": {"objective_id": objective.pk},
+        "plans:aim_create": {"objective_id": objective.pk},
+        "plans:objective_edit": {"pk": objective.pk},
+        "plans:aim_edit": {"pk": objective.aims.first().pk},
+        "plans:objective_create": {"plan_id": trust.pk},
+        "plans:plan_status": {"plan_id": trust.pk},
+        "plans:delete": {"kind": "action", "pk": nli_action.pk},
+        "plans:move": {"kind": "action", "pk": nli_action.pk},
+        "plans:monitoring": {"code": "board"},
+    }
+
+
+def _named_urls(resolver=None, namespace=""):
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            if pattern.namespace == "admin":
+                yield "admin:index", None  # the admin's own pages are Django's
+                continue
+            yield from _named_urls(pattern, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}{pattern.name}", pattern
+
+
+def test_every_named_url_has_a_row():
+    names = {name for name, _ in _named_urls()}
+    assert names - set(EXPECTED) == set(), "add the new URLs to EXPECTED"
+    assert set(EXPECTED) - names == set(), "EXPECTED names URLs that no longer exist"
+
+
+def test_every_role_gets_exactly_what_the_table_says(client, cast, world):
+    unexpected = []
+    checked = 0
+    for name, _pattern in _named_urls():
+        url = reverse(name, kwargs=world.get(name, {}))
+        get_codes, post_codes = EXPECTED[name]
+        for role in ROLES:
+            client.logout()
+            if role != "anonymous":
+                client.force_login(cast[role])
+            for method, codes in (("get", get_codes), ("post", post_codes)):
+                with transaction.atomic():
+                    response = getattr(client, method)(url)
+                    transaction.set_rollback(True)
+                checked += 1
+                if response.status_code != codes[role]:
+                    unexpected.append(
+                        f"{method.upper()} {url} as {role}: {response.status_code}, "
+                        f"expected {codes[role]}"
+                    )
+    assert unexpected == [], "\n".join(unexpected)
+    assert checked == len(EXPECTED) * len(ROLES) * 2
+
+
+def test_no_role_ever_gets_a_server_error(client, cast, world):
+    """The same sweep with junk in every POST: never a 500."""
+    junk = {
+        "version": "x" * 10_000,
+        "status": "🙂",
+        "number": "-1",
+        "title": "=cmd|' /C calc'!A0",
+        "direction": "sideways",
+        "open": "maybe",
+        "token": "../../etc/passwd",
+        "reason": "\x00",
+    }
+    for name, _pattern in _named_urls():
+        url = reverse(name, kwargs=world.get(name, {}))
+        for role in ("head_a", "central", "admin"):
+            client.force_login(cast[role])
+            with transaction.atomic():
+                response = client.post(url, junk)
+                transaction.set_rollback(True)
+            assert response.status_code < 500, f"POST {url} as {role}: {response.status_code}"
