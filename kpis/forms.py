@@ -33,7 +33,8 @@ def parse_value(kpi: KPI, raw: str | None) -> Decimal | None:
         cleaned = cleaned.removesuffix("%")
     elif kpi.measure == Measure.MONEY:
         cleaned = re.sub(r"^(-?)£", r"\1", cleaned.replace("£-", "-£"))
-    if len(cleaned) > 40 or not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cleaned):
+    # ASCII digits only: Decimal() would also take "١٢" and other scripts' digits.
+    if len(cleaned) > 40 or not re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", cleaned):
         raise ValidationError(f"{label}: “{_short(text)}” is not a number.")
     try:
         value = Decimal(cleaned)

@@ -287,6 +287,17 @@ def prepare_import(
     except WorkbookRefused as error:
         preview.problems.append(Problem("", None, None, str(error)))
         return preview
+    if not preview.read_sheets:
+        names = ", ".join(f"“{name}”" for name in preview.ignored_sheets) or "none"
+        preview.problems.append(
+            Problem(
+                "",
+                None,
+                None,
+                "No sheet is a KPI matrix, a values list or a plan sheet (sheets found: "
+                f"{names}). Start from the template: /import/template.xlsx.",
+            )
+        )
     _diff_values(preview, incoming, lookups)
     order = {sheet.name: index for index, sheet in enumerate(sheets)}
     preview.problems.sort(key=lambda p: (order.get(p.sheet, -1), p.row or 0, p.column or ""))

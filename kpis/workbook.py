@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -110,7 +111,10 @@ def _check_zip(data: bytes) -> None:
     names = {entry.filename for entry in entries}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise WorkbookRefused("The file is a zip archive but not an Excel workbook (.xlsx).")
-    bad = archive.testzip()
+    try:
+        bad = archive.testzip()  # reads every part: checks each CRC
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError):
+        raise WorkbookRefused("The workbook is corrupt: its compressed data is damaged.") from None
     if bad is not None:
         raise WorkbookRefused(f"The workbook is corrupt (part {bad} is damaged).")
 

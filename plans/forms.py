@@ -21,6 +21,8 @@ class _Crispy:
 
 
 class ObjectiveForm(_Crispy, forms.ModelForm):
+    number = forms.IntegerField(min_value=1, max_value=99)
+
     class Meta:
         model = StrategicObjective
         fields = ["number", "title"]

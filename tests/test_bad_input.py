@@ -1,0 +1,426 @@
+"""A corpus of malformed uploads, form posts and query strings.
+
+Every case must end in a clear message (or a 404 for an address that names nothing), never a
+server error, and must leave the database exactly as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from kpis.models import KPI, KPIValue, Period, Return, Term
+from plans.models import Action, Aim, ProgressUpdate, StrategicObjective
+
+
+def snapshot() -> tuple:
+    return (
+        sorted(KPIValue.objects.values_list("kpi_id", "academy_id", "period_id", "value", "note")),
+        sorted(Return.objects.values_list("academy_id", "period_id", "status", "version")),
+        Period.objects.count(),
+        StrategicObjective.objects.count(),
+        Aim.objects.count(),
+        sorted(Action.objects.values_list("pk", "description")),
+        ProgressUpdate.objects.count(),
+    )
+
+
+# --- Uploads ---------------------------------------------------------------------------------
+
+
+def _xlsx(rows_by_sheet: dict[str, list[list]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in rows_by_sheet.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+HEADER = ["KPI", "Aldersley High School", "Moreton School"]
+GOOD = _xlsx({"2024-25 Autumn": [HEADER, ["2.1 Attendance > 95%", 95, 96]]})
+
+
+def _zip(entries: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _with_sheet_xml(data: bytes, transform) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = transform(content.decode()).encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + "".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    )
+    + "]>"
+)
+
+
+def _upload_cases() -> list[tuple[str, str, bytes]]:
+    rng = random.Random(7)
+    cases: list[tuple[str, str, bytes]] = [
+        ("empty xlsx", "empty.xlsx", b""),
+        ("empty csv", "empty.csv", b""),
+        ("one byte", "x.xlsx", b"x"),
+        ("png named xlsx", "image.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(200)),
+        ("pdf named xlsx", "doc.xlsx", b"%PDF-1.7\n" + bytes(100)),
+        ("text named xlsx", "notes.xlsx", b"just some text\n"),
+        ("an image", "photo.jpg", b"\xff\xd8\xff\xe0" + bytes(50)),
+        ("legacy or encrypted", "secret.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512)),
+        ("old xls", "old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512)),
+        ("zip without a workbook", "a.xlsx", _zip({"readme.txt": b"hello"})),
+        (
+            "zip with bad xml",
+            "b.xlsx",
+            _zip({"[Content_Types].xml": b"<", "xl/workbook.xml": b"<"}),
+        ),
+        ("too many parts", "c.xlsx", _zip({f"xl/p{i}.xml": b"x" for i in range(250)})),
+        (
+            "zip bomb",
+            "bomb.xlsx",
+            _zip({"[Content_Types].xml": b"<a/>", "xl/big.xml": b"0" * 160_000_000}),
+        ),
+        (
+            "xml entity bomb",
+            "laughs.xlsx",
+            _with_sheet_xml(GOOD, lambda xml: BILLION_LAUGHS + xml.split("?>", 1)[-1]),
+        ),
+        ("only a legend sheet", "legend.xlsx", _xlsx({"Legend": [["Rating", "Meaning"]]})),
+        (
+            "matrix without a period",
+            "m.xlsx",
+            _xlsx({"Sheet1": [HEADER, ["2.1 Attendance", 95, 96]]}),
+        ),
+        (
+            "unknown academy",
+            "u.xlsx",
+            _xlsx({"2024-25 Autumn": [["KPI", "Hogwarts"], ["2.1 Attendance", 95]]}),
+        ),
+        ("csv with nul bytes", "n.csv", b"KPI,Academy,Period,Value\n\x00\x00\x00"),
+        ("csv wrong encoding", "e.csv", b"KPI,Academy\n\x81\x8d\x90"),
+        ("csv unknown columns", "w.csv", b"foo,bar\n1,2\n"),
+    ]
+    for cut in (10, 50, 100, 200, 400, 800, 1200, 1600, 2400, 3200):
+        cases.append((f"truncated at {cut}", f"t{cut}.xlsx", GOOD[:cut]))
+    for index in range(10):
+        noise = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 3000)))
+        cases.append((f"noise {index}", f"noise{index}.xlsx", noise))
+        cases.append((f"noise csv {index}", f"noise{index}.csv", noise))
+    # Damage the compressed bytes of the sheet itself (a flipped byte in a zip's padding or
+    # timestamps would leave a perfectly good workbook).
+    archive = zipfile.ZipFile(io.BytesIO(GOOD))
+    sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+    start = sheet.header_offset + 30 + len(sheet.filename.encode()) + len(sheet.extra)
+    for index in range(10):
+        corrupt = bytearray(GOOD)
+        corrupt[start + (index * 7) % max(sheet.compress_size - 1, 1)] ^= 0xFF
+        cases.append((f"corrupt sheet byte {index}", f"cb{index}.xlsx", bytes(corrupt)))
+    for index, cut in enumerate((5, 12, 20)):
+        cases.append(
+            (f"truncated csv {index}", f"tc{index}.csv", b"KPI,Academy,Period,Value\n"[:cut])
+        )
+    bad_values = [
+        "abc",
+        "1e309",
+        "9" * 400,
+        "NaN",
+        "Infinity",
+        "-inf",
+        "105",
+        "-5",
+        "½",
+        "١٢",
+        "95%%",
+        "=1+1",
+        "@SUM(A1)",
+        "x" * 10_000,
+        "🙂",
+        "\u202e95",
+        "0x5F",
+        "1,2,3",
+        "--5",
+        "+-3",
+    ]
+    for index, value in enumerate(bad_values):
+        data = _xlsx({"2024-25 Autumn": [HEADER, ["2.1 Attendance > 95%", value, 95]]})
+        cases.append((f"bad matrix value {index}", f"v{index}.xlsx", data))
+        quoted = value.replace('"', '""')
+        csv = f'KPI,Academy,Period,Value\n2.1,Aldersley High School,2024-25 Autumn,"{quoted}"\n'
+        cases.append((f"bad csv value {index}", f"v{index}.csv", csv.encode("utf-8")))
+    bad_cells = [
+        ("9.99 Unknown KPI", "AHS"),
+        ("2.1", "Nowhere School"),
+        ("x" * 10_000, "AHS"),
+        ("2.1", "x" * 10_000),
+        ("", "AHS"),
+        ("2.1", "🙂"),
+        ("=cmd", "AHS"),
+        ("2.1", "=cmd"),
+    ]
+    for index, (kpi, academy) in enumerate(bad_cells):
+        csv = f"KPI,Academy,Period,Value\n{kpi},{academy},2024-25 Autumn,95\n"
+        cases.append((f"bad csv cell {index}", f"c{index}.csv", csv.encode("utf-8")))
+    for index, period in enumerate(["Winter 2024", "2024-26 Autumn", "", "Autumn", "x" * 5000]):
+        csv = f"KPI,Academy,Period,Value\n2.1,AHS,{period},95\n"
+        cases.append((f"bad period {index}", f"p{index}.csv", csv.encode("utf-8")))
+    plan_rows = [
+        ["Aim", "Action", "Responsibility", "KPI", "Monitored by"],
+        ["An aim before any objective", "An action", "NLI", "1.1", "Trust Board"],
+    ]
+    cases.append(("plan row before objective", "plan.xlsx", _xlsx({"Plan": plan_rows})))
+    for index, (owner, kpi) in enumerate([("XYZ", "1.1"), ("NLI", "9.9"), ("NLI", "1.9-1.1")]):
+        rows = [
+            ["Aim", "Action", "Responsibility", "KPI", "Monitored by"],
+            ["Strategic objective 1: Increasing quality"],
+            ["New aim", "New action", owner, kpi, "Trust Board"],
+        ]
+        cases.append((f"bad plan refs {index}", f"pr{index}.xlsx", _xlsx({"Plan": rows})))
+    return cases
+
+
+UPLOADS = _upload_cases()
+
+
+@pytest.fixture
+def import_dir(settings, tmp_path):
+    settings.TRUSTPLAN_IMPORT_DIR = tmp_path
+    settings.TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES = 150_000_000
+    return tmp_path
+
+
+def test_the_upload_corpus_is_large_enough():
+    assert len(UPLOADS) >= 120
+
+
+@pytest.mark.parametrize(("label", "filename", "data"), UPLOADS, ids=[c[0] for c in UPLOADS])
+def test_a_malformed_upload_gets_a_message_and_writes_nothing(
+    client_for, import_dir, label, filename, data
+):
+    before = snapshot()
+    response = client_for("admin").post(
+        reverse("imports:upload"),
+        {"file": SimpleUploadedFile(filename, data), "state": "submitted"},
+    )
+    assert response.status_code in (200, 400), label
+    page = response.content.decode()
+    assert "problem" in page or "invalid-feedback" in page or "is empty" in page, label
+    assert "Confirm and import" not in page, label
+    assert list(import_dir.iterdir()) == [], label
+    assert snapshot() == before, label
+
+
+# --- Form posts ------------------------------------------------------------------------------
+
+
+ENTRY_VALUES = [
+    "abc",
+    "1e309",
+    "9" * 10_000,
+    "NaN",
+    "Infinity",
+    "-inf",
+    "105",
+    "-0.5",
+    "½",
+    "١٢",
+    "95%%",
+    "=1+1",
+    "🙂",
+    "\u202e95",
+    "0x5F",
+    "--5",
+    "+-3",
+    "1.2.3",
+    "95 96",
+    "€95",
+]
+
+
+@pytest.fixture
+def open_period(trust):
+    return Period.objects.create(year_start=2024, term=Term.AUTUMN, is_open=True)
+
+
+def _entry_post(value: str, note: str = "") -> dict:
+    attendance = KPI.objects.get(code="2.1")
+    return {
+        "version": "0",
+        f"value_{attendance.pk}": value,
+        f"note_{attendance.pk}": note,
+        "action": "save",
+    }
+
+
+@pytest.mark.parametrize("value", ENTRY_VALUES)
+@pytest.mark.parametrize("role", ["head_a", "central"])
+def test_a_malformed_value_on_the_return_form_is_refused_by_name(
+    client_for, open_period, role, value
+):
+    before = snapshot()
+    url = reverse("entry:form", args=["aldersley-high-school", open_period.slug])
+    response = client_for(role).post(url, _entry_post(value))
+    assert response.status_code == 400
+    assert "2.1 Attendance &gt; 95%:" in response.content.decode()
+    assert snapshot() == before
+
+
+ENTRY_JUNK = [
+    {"version": "abc"},
+    {"version": "9" * 400},
+    {"version": "-1"},
+    {"version": ""},
+    {"note_x": "y"},
+]
+
+
+@pytest.mark.parametrize("extra", ENTRY_JUNK)
+def test_a_tampered_return_form_is_refused(client_for, open_period, extra):
+    before = snapshot()
+    url = reverse("entry:form", args=["aldersley-high-school", open_period.slug])
+    data = {**_entry_post("96"), **extra}
+    if "note_x" in extra:
+        data[f"note_{KPI.objects.get(code='2.1').pk}"] = "n" * 10_000
+    response = client_for("head_a").post(url, data)
+    assert response.status_code in (400, 409)
+    assert snapshot() == before
+
+
+PLAN_POSTS = [
+    ("objective_create", {"number": "abc", "title": "T"}),
+    ("objective_create", {"number": "-1", "title": "T"}),
+    ("objective_create", {"number": "99999999999", "title": "T"}),
+    ("objective_create", {"number": "1", "title": "duplicate number"}),
+    ("objective_create", {"number": "7", "title": "x" * 10_000}),
+    ("objective_create", {"number": "7", "title": ""}),
+    ("aim_create", {"title": ""}),
+    ("aim_create", {"title": "   "}),
+    ("action_create", {"description": "A", "kpi_codes": "1.1-99.9"}),
+    ("action_create", {"description": "A", "kpi_codes": "🙂"}),
+    ("action_create", {"description": "A", "responsibility": "x" * 10_000}),
+    ("action_create", {"description": "A", "responsibility": "Nobody"}),
+    ("action_create", {"description": "A", "monitored_by": "=cmd|' /C calc'!A0"}),
+    ("action_create", {"description": "A", "due_date": "2023-02-30"}),
+    ("action_create", {"description": "A", "due_date": "tomorrow"}),
+    ("action_create", {"description": "A", "academies": ["999999"]}),
+    ("action_create", {"description": "A", "due_period": "abc"}),
+    ("action_create", {"description": "", "aims": []}),
+    ("action_create", {"description": "A", "aims": ["abc"]}),
+    ("action_create", {"description": "A", "kpi_codes": "1.9-1.1"}),
+]
+
+
+@pytest.mark.parametrize(("view", "data"), PLAN_POSTS)
+def test_a_malformed_plan_form_is_refused_with_its_errors(client_for, trust, view, data):
+    objective = trust.objectives.get(number=1)
+    args = [trust.pk] if view == "objective_create" else [objective.pk]
+    if view == "action_create" and "aims" not in data:
+        data = {**data, "aims": [objective.aims.first().pk]}
+    before = snapshot()
+    response = client_for("central").post(reverse(f"plans:{view}", args=args), data)
+    assert response.status_code == 400
+    assert (
+        "invalid-feedback" in response.content.decode() or "errorlist" in response.content.decode()
+    )
+    assert snapshot() == before
+
+
+UPDATE_POSTS = [
+    {"status": "exploded", "date": "2024-01-01"},
+    {"status": "off_track", "date": "2024-01-01", "commentary": ""},
+    {"status": "at_risk", "date": "2024-01-01", "commentary": "   "},
+    {"status": "on_track", "date": "2024-13-01"},
+    {"status": "on_track", "date": "yesterday"},
+    {"status": "on_track", "date": "2024-01-01", "evidence_url": "javascript:alert(1)"},
+    {"status": "on_track", "date": "2024-01-01", "evidence_url": "x" * 5000},
+    {"status": "", "date": "2024-01-01"},
+    {"status": "🙂", "date": ""},
+    {"status": "complete", "date": "2024-01-01", "evidence_url": "ftp//broken"},
+]
+
+
+@pytest.mark.parametrize("data", UPDATE_POSTS)
+def test_a_malformed_progress_update_is_refused(client_for, trust, data):
+    action = Action.objects.filter(objective__plan=trust).first()
+    before = snapshot()
+    response = client_for("central").post(reverse("plans:action_update", args=[action.pk]), data)
+    assert response.status_code == 400
+    assert "The update was not posted" in response.content.decode()
+    assert snapshot() == before
+
+
+QUERIES = [
+    ("kpis:matrix", "?period=garbage", 404),
+    ("kpis:matrix", "?period=2023-24-winter", 404),
+    ("kpis:matrix", "?area=abc", 200),
+    ("kpis:matrix", "?area=99999999999999999999", 200),
+    ("kpis:matrix", "?phase=<script>", 200),
+    ("kpis:matrix", "?outcome=../../etc", 200),
+    ("kpis:matrix", "?academy=" + "x" * 5000, 200),
+    ("home", "?period=" + "🙂", 404),
+    ("plans:plan", "?plan=abc", 404),
+    ("plans:plan", "?plan=999999", 404),
+    ("plans:plan", "?status=exploded", 200),
+    ("plans:plan", "?owner=abc&monitor=-1&academy=🙂", 200),
+    ("plans:plan", "?overdue=maybe", 200),
+    ("kpis:export_csv", "?period=nope", 404),
+    ("kpis:export_xlsx", "?period=nope", 404),
+]
+
+
+@pytest.mark.parametrize(("name", "query", "status"), QUERIES)
+def test_a_malformed_query_string_never_breaks_a_page(client_for, trust, name, query, status):
+    response = client_for("trustee").get(reverse(name) + query)
+    assert response.status_code == status
+
+
+LOGINS = [
+    {"username": "x" * 10_000, "password": "p"},
+    {"username": "🙂", "password": "🙂"},
+    {"username": "", "password": ""},
+    {"username": "admin' OR '1'='1", "password": "' OR '1'='1"},
+    {"username": "\x00", "password": "\x00"},
+]
+
+
+@pytest.mark.parametrize("data", LOGINS)
+def test_a_malformed_login_is_refused_with_a_message(client, cast, data):
+    response = client.post(reverse("login"), data)
+    assert response.status_code in (200, 400)
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_the_whole_corpus_has_at_least_200_cases():
+    total = (
+        len(UPLOADS)
+        + 2 * len(ENTRY_VALUES)
+        + len(ENTRY_JUNK)
+        + len(PLAN_POSTS)
+        + len(UPDATE_POSTS)
+        + len(QUERIES)
+        + len(LOGINS)
+    )
+    assert total >= 200, total
