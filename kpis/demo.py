@@ -13,6 +13,7 @@ from decimal import Decimal
 from simple_history.utils import bulk_create_with_history
 
 from academies.models import Academy
+from kpis.cache import bump_board_version
 from kpis.models import (
     KPI,
     Direction,
@@ -162,4 +163,5 @@ def generate_demo_values(*, seed: int = 2023) -> int:
                 )
     Return.objects.bulk_create(returns, ignore_conflicts=True)
     bulk_create_with_history(values, KPIValue, default_change_reason="Demo data")
+    bump_board_version()  # bulk writes send no signals
     return len(values)

@@ -29,6 +29,7 @@ from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from academies.models import Academy
+from kpis.cache import bump_board_version
 from kpis.forms import parse_value
 from kpis.models import KPI, KPIValue, Measure, Period, Return, ReturnStatus, Term
 from kpis.workbook import Cell, Sheet, WorkbookRefused, open_sheets, to_decimal
@@ -696,4 +697,5 @@ def apply_import(preview: ImportPreview, *, user) -> dict[str, int]:
         from plans.workbook import apply_plan_import
 
         counts.update(apply_plan_import(preview.plan, user=user))
+    bump_board_version()  # bulk writes send no signals
     return counts

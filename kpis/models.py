@@ -418,3 +418,12 @@ class KPIValue(models.Model):
     def __str__(self) -> str:
         shown = "not available" if self.value is None else f"{self.value.normalize()}"
         return f"{self.kpi.code} {self.academy.short_name} {self.period}: {shown}"
+
+
+class BoardVersion(models.Model):
+    """A token that changes whenever anything the board shows changes (kpis.cache)."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from academies import roles
 from academies.models import Academy, Phase
 from kpis import rag
+from kpis.cache import board_version, cached_fragment
 from kpis.forms import EntryRow, ReturnForm
 from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
 from kpis.selectors import (
@@ -62,45 +65,63 @@ def matrix(request: HttpRequest) -> HttpResponse:
     focus_outcome = request.GET.get("outcome", "")
     if focus_outcome not in rag.Outcome.__members__.values():
         focus_outcome = ""
-    board = None
-    if period is not None:
-        academies = Academy.objects.active()
-        if phase:
-            academies = academies.filter(phase=phase)
-        board = board_matrix(period, periods, academies=list(academies), area=area)
-        for area_rows in board.areas:
-            if exceptions_only:
-                area_rows.rows = [row for row in area_rows.rows if row.has_exception]
-            if focus_outcome:
-                area_rows.rows = [
-                    row
-                    for row in area_rows.rows
-                    if any(
-                        cell.outcome == focus_outcome
-                        for cell in ([row.trust] if focus_academy == "trust" else row.cells)
-                        if focus_academy in ("", "trust") or cell.academy.slug == focus_academy
-                    )
-                ]
-        board.areas = [area_rows for area_rows in board.areas if area_rows.rows]
+    selected = {
+        "phase": phase,
+        "area": area,
+        "exceptions": exceptions_only,
+        "academy": focus_academy,
+        "outcome": focus_outcome,
+    }
+
+    def render_matrix() -> str:
+        board = _filtered_board(periods, period, selected) if period else None
+        return render_to_string(
+            "kpis/_matrix_table.html",
+            {
+                "board": board,
+                "period": period,
+                "selected": selected,
+                "legend": [rag.Outcome(o) for o in rag.Outcome],
+                "trust_name": settings.TRUST_NAME,
+            },
+        )
+
+    parts = (period.pk if period else None, *selected.values())
     return render(
         request,
         "kpis/matrix.html",
         {
-            "board": board,
+            "matrix_html": cached_fragment("matrix", parts, render_matrix, board_version()),
             "period": period,
             "periods": periods.periods,
             "areas": Area.objects.all(),
             "phases": Phase.choices,
-            "selected": {
-                "phase": phase,
-                "area": area,
-                "exceptions": exceptions_only,
-                "academy": focus_academy,
-                "outcome": focus_outcome,
-            },
-            "legend": [rag.Outcome(o) for o in rag.Outcome],
+            "selected": selected,
         },
     )
+
+
+def _filtered_board(periods: PeriodIndex, period: Period, selected: dict):
+    academies = Academy.objects.active()
+    if selected["phase"]:
+        academies = academies.filter(phase=selected["phase"])
+    board = board_matrix(period, periods, academies=list(academies), area=selected["area"])
+    focus_academy, focus_outcome = selected["academy"], selected["outcome"]
+    for area_rows in board.areas:
+        if selected["exceptions"]:
+            area_rows.rows = [row for row in area_rows.rows if row.has_exception]
+        if focus_outcome:
+            area_rows.rows = [
+                row
+                for row in area_rows.rows
+                if any(
+                    cell.outcome == focus_outcome
+                    for cell in ([row.trust] if focus_academy == "trust" else row.cells)
+                    if focus_academy in ("", "trust") or cell.academy.slug == focus_academy
+                )
+            ]
+    board.areas = [area_rows for area_rows in board.areas if area_rows.rows]
+    return board
 
 
 @require_safe

@@ -152,14 +152,19 @@ def kpi_rag_map() -> tuple[object, dict[int, object]]:
     "Current RAG" of a KPI linked to an action: the trust's, in the latest period closed with
     published returns (the period the board opens on).
     """
+    from kpis.cache import board_version, cached_value
     from kpis.selectors import PeriodIndex, board_matrix, default_period
 
     periods = PeriodIndex()
     period = default_period(periods)
     if period is None:
         return None, {}
-    board = board_matrix(period, periods)
-    return period, {row.kpi.pk: row.trust for row in board.rows}
+
+    def compute() -> dict:
+        board = board_matrix(period, periods)
+        return {row.kpi.pk: row.trust for row in board.rows}
+
+    return period, cached_value("kpi-rag", (period.pk,), compute, board_version())
 
 
 def governance_paper(owner):

@@ -24,6 +24,12 @@ PASSWORD = "a-long-test-password-1"
 
 
 @pytest.fixture(autouse=True)
+def no_fragment_cache(settings):
+    """Pages compute everything in tests (tests/kpis/test_board_cache.py turns caching on)."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The production hasher is slow by design; tests sign in dozens of users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

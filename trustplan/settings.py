@@ -132,6 +132,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Each process keeps its own copies of the board's rendered fragments; they are keyed by a
+# version token in the database, so no process can serve a stale one (kpis/cache.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "trustplan",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    }
+}
+
 # Argon2 first (argon2-cffi); older hashes still verify and are upgraded at the next login.
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

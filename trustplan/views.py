@@ -7,12 +7,14 @@ from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from academies import roles
 from academies.models import Academy
+from kpis.cache import board_version, cached_fragment
 from kpis.models import Period, Return, ReturnStatus
 from kpis.selectors import PeriodIndex, board_matrix
 from kpis.views import period_from_request
@@ -27,7 +29,15 @@ def home(request: HttpRequest) -> HttpResponse:
     period = period_from_request(request, periods)
     academies = list(Academy.objects.active())
     plan = active_plan()
-    board = board_matrix(period, periods, academies=academies) if period else None
+
+    def render_exceptions() -> str:
+        board = board_matrix(period, periods, academies=academies) if period else None
+        exceptions = board.exceptions() if board else []
+        return render_to_string("_exceptions.html", {"exceptions": exceptions, "period": period})
+
+    exceptions_html = cached_fragment(
+        "exceptions", (period.pk if period else None,), render_exceptions, board_version()
+    )
     returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
     return render(
         request,
@@ -37,7 +47,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "progress": plan_progress(plan) if plan else [],
             "period": period,
             "periods": periods.periods,
-            "exceptions": board.exceptions() if board else [],
+            "exceptions_html": exceptions_html,
             "completeness": [(academy, returns.get(academy.pk)) for academy in academies],
         },
     )

@@ -1293,13 +1293,14 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(client_for, demo, django_a
     # 1 session, 2 user, 3 active plan, 4 all plans (plan chooser),
     # 5 actions with latest status and last update date (objective and due term joined),
     # 6 their aims, 7 responsible owners, 8 monitors, 9 KPIs, 10 academies in scope,
-    # 11 periods, 12 periods with a published return (default period), 13 active KPIs with
-    # areas, 14 active academies, 15 academy targets, 16 published values, 17 national figures,
-    # 18 objectives, 19 aims with their objective, 20 success criteria (this plan has none, so
-    # their aims are not fetched), 21 the user's groups (can_edit, header), 22 demo-data flag
-    # (banner), 23 objectives (filter choices), 24 owners (responsibility choices),
-    # 25 owners (monitored-by choices), 26 academies (academy choices)
-    with django_assert_num_queries(26):
+    # 11 periods, 12 periods with a published return (default period), 13 board version token
+    # (cache), 14 active KPIs with areas, 15 active academies, 16 academy targets, 17 published
+    # values, 18 national figures (14–18 only when the KPI RAG map is not cached),
+    # 19 objectives, 20 aims with their objective, 21 success criteria (this plan has none, so
+    # their aims are not fetched), 22 the user's groups (can_edit, header), 23 demo-data flag
+    # (banner), 24 objectives (filter choices), 25 owners (responsibility choices),
+    # 26 owners (monitored-by choices), 27 academies (academy choices)
+    with django_assert_num_queries(27):
         response = client.get(reverse("plans:plan"))
     assert response.status_code == 200
 
@@ -1315,9 +1316,10 @@ def test_the_governance_paper_runs_a_fixed_number_of_queries(
     # 1 session, 2 user, 3 the monitoring owner, 4 active plan,
     # 5 the actions it monitors with latest status, 6 their aims, 7 responsible owners,
     # 8 monitors, 9 KPIs, 10 academies in scope, 11 periods, 12 periods with a published return,
-    # 13 active KPIs with areas, 14 active academies, 15 academy targets, 16 published values,
-    # 17 national figures, 18 the user's groups (header), 19 demo-data flag (banner)
-    with django_assert_num_queries(19):
+    # 13 board version token (cache), 14 active KPIs with areas, 15 active academies,
+    # 16 academy targets, 17 published values, 18 national figures (14–18 only when not
+    # cached), 19 the user's groups (header), 20 demo-data flag (banner)
+    with django_assert_num_queries(20):
         response = client.get(reverse("plans:monitoring", args=["board"]))
     assert response.status_code == 200
 

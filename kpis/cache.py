@@ -1,0 +1,74 @@
+"""Caching of the board's heavy fragments (the KPI matrix, the exceptions list).
+
+A cached fragment is keyed by the board's version token, kept in the database and replaced in
+the same transaction as any write that changes what the board shows. Every process reads the
+token (one query) before using its cache, so a change made in one gunicorn worker invalidates
+every worker's copies at once, and a rolled-back write changes nothing.
+
+Single saves and deletes bump the token through signals (admin edits included); bulk writes
+(return saves, imports, demo and scale data) call bump_board_version() themselves.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+CACHE_SECONDS = 60 * 60
+
+
+def bump_board_version() -> None:
+    from kpis.models import BoardVersion
+
+    token = uuid.uuid4().hex
+    if not BoardVersion.objects.filter(pk=1).update(token=token):
+        BoardVersion.objects.create(pk=1, token=token)
+
+
+def board_version() -> str | None:
+    from kpis.models import BoardVersion
+
+    return BoardVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+def cached_fragment(name: str, parts: tuple, render: Callable[[], str], token: str | None) -> str:
+    """The fragment from the cache, or rendered now and kept under the current token."""
+    if token is None:
+        return render()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"board:{token}:{name}:{digest}"
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, CACHE_SECONDS)
+    return html
+
+
+def cached_value(name: str, parts: tuple, compute: Callable[[], object], token: str | None):
+    """Like cached_fragment, for a small picklable value (the plan's KPI RAG map)."""
+    if token is None:
+        return compute()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    key = f"board:{token}:{name}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, CACHE_SECONDS)
+    return value
+
+
+def _bump(sender, **kwargs) -> None:
+    bump_board_version()
+
+
+def connect_signals() -> None:
+    from academies.models import Academy
+    from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
+
+    for model in (KPIValue, Return, KPI, AcademyTarget, NationalFigure, Period, Area, Academy):
+        post_save.connect(_bump, sender=model, dispatch_uid=f"board-{model.__name__}-save")
+        post_delete.connect(_bump, sender=model, dispatch_uid=f"board-{model.__name__}-delete")
