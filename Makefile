@@ -12,7 +12,7 @@ export PIP_CONSTRAINT := $(strip $(PIP_CONSTRAINT) $(CURDIR)/build-constraints.t
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install browser demo test test-only lint format clean
+.PHONY: install browser demo test test-only lint format clean bench
 
 $(STAMP): pyproject.toml build-constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test-only:
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# Benchmarks (not part of `make test`): SQLite, and PostgreSQL too when DATABASE_URL is set.
+bench: install
+	$(BIN)/python bench/run.py
 
 lint: install
 	$(BIN)/ruff check .
