@@ -61,7 +61,11 @@ def cached_value(name: str, parts: tuple, compute: Callable[[], object], token: 
     return value
 
 
-def _bump(sender, **kwargs) -> None:
+def _bump(sender, instance=None, **kwargs) -> None:
+    # A draft saved by a head changes nothing the board shows (drafts are never on it): the
+    # return service marks such saves, so a busy entry week keeps the board's cache warm.
+    if getattr(instance, "_board_unchanged", False):
+        return
     bump_board_version()
 
 

@@ -245,12 +245,14 @@ def return_save(
 
     now = timezone.now()
     created = ret is None
+    was_published = ret is not None and ret.is_published
     if created:
         ret = Return(academy=academy, period=period, status=ReturnStatus.DRAFT, updated_by=user)
         if submit:
             ret.status = ReturnStatus.SUBMITTED
             ret.submitted_by, ret.submitted_at = user, now
         ret._history_user = user
+        ret._board_unchanged = not ret.is_published
         try:
             with transaction.atomic():
                 ret.save()
@@ -312,6 +314,8 @@ def return_save(
             ret.status = ReturnStatus.SUBMITTED
             ret.submitted_by, ret.submitted_at = user, now
         ret._history_user = user
+        # Values written into a draft change nothing on the board (kpis.cache).
+        ret._board_unchanged = not (was_published or ret.is_published)
         ret.save()
     return SaveResult(ret, len(to_create), len(to_update), len(to_delete))
 

@@ -80,7 +80,8 @@ class ActionForm(_Crispy, forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 4}),
             "aims": forms.CheckboxSelectMultiple,
             "academies": forms.CheckboxSelectMultiple,
-            "due_date": forms.DateInput(attrs={"type": "date"}),
+            # ISO format: a browser's date picker shows nothing for "17/05/2027".
+            "due_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         labels = {"due_period": "Or due by the end of term"}
 
@@ -157,7 +158,7 @@ class ProgressUpdateForm(_Crispy, forms.ModelForm):
         model = ProgressUpdate
         fields = ["date", "status", "commentary", "evidence_url"]
         widgets = {
-            "date": forms.DateInput(attrs={"type": "date"}),
+            "date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "commentary": forms.Textarea(attrs={"rows": 4}),
         }
 

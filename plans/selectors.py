@@ -63,6 +63,21 @@ def actions_for_display(queryset):
     )
 
 
+def action_rows(actions, today=None) -> list[Action]:
+    """Actions ready for the action-row partial: their prefetched links as plain lists and
+    whether they are overdue, worked out once (a template calling .all() per row per relation
+    cloned thousands of querysets on a 500-action plan)."""
+    today = today or timezone.localdate()
+    rows = list(actions)
+    for action in rows:
+        action.responsible_list = list(action.responsible.all())
+        action.monitor_list = list(action.monitors.all())
+        action.kpi_list = list(action.kpis.all())
+        action.aim_list = list(action.aims.all())
+        action.overdue = action.is_overdue(today)
+    return rows
+
+
 @dataclass
 class Section:
     """Aims that share their actions and success criteria (one aim, in most plans)."""
@@ -125,12 +140,13 @@ def plan_tree(
         for criterion in criteria:
             section_for(criterion.objective_id, [a.pk for a in criterion.aims.all()])
     for action in actions:
-        section = section_for(action.objective_id, [a.pk for a in action.aims.all()])
+        aims_of = getattr(action, "aim_list", None) or action.aims.all()
+        section = section_for(action.objective_id, [a.pk for a in aims_of])
         section.actions.append(action)
         section.by_status[action.status] += 1
         node = nodes[action.objective_id]
         node.by_status[action.status] += 1
-        node.overdue += action.is_overdue(today)
+        node.overdue += getattr(action, "overdue", None) or action.is_overdue(today)
     for criterion in criteria:
         key = (criterion.objective_id, frozenset(a.pk for a in criterion.aims.all()))
         if key in sections:
@@ -168,16 +184,18 @@ def kpi_rag_map() -> tuple[object, dict[int, object]]:
 
 
 def governance_paper(owner):
-    """(plan, period, actions, flagged KPIs) for one monitoring body: its actions with status,
-    and the red/amber KPIs those actions link to, reds first."""
+    """(plan, period, KPI RAG map, actions, flagged KPIs) for one monitoring body: its actions
+    with status, and the red/amber KPIs those actions link to, reds first."""
     plan = active_plan()
     if plan is None:
-        return None, None, [], []
-    actions = list(actions_for_display(Action.objects.filter(objective__plan=plan, monitors=owner)))
+        return None, None, {}, [], []
+    actions = action_rows(
+        actions_for_display(Action.objects.filter(objective__plan=plan, monitors=owner))
+    )
     period, rag = kpi_rag_map()
     flagged = {}
     for action in actions:
-        for kpi in action.kpis.all():
+        for kpi in action.kpi_list:
             cell = rag.get(kpi.pk)
             if cell is not None and cell.outcome.value in ("red", "amber"):
                 flagged[kpi.pk] = (kpi, cell)
@@ -185,4 +203,4 @@ def governance_paper(owner):
         flagged.values(),
         key=lambda pair: (pair[1].outcome.value != "red", pair[0].area_id, pair[0].position),
     )
-    return plan, period, actions, ordered
+    return plan, period, rag, actions, ordered

@@ -18,6 +18,7 @@ from plans.filters import ActionFilter
 from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
 from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
 from plans.selectors import (
+    action_rows,
     actions_for_display,
     active_plan,
     governance_paper,
@@ -67,7 +68,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         if action_filter.is_bound and action_filter.form.is_valid()
         else False
     )
-    chosen = list(actions_for_display(action_filter.qs))
+    chosen = action_rows(actions_for_display(action_filter.qs))
     period, rag = kpi_rag_map()
     return render(
         request,
@@ -418,7 +419,7 @@ def monitoring_index(request: HttpRequest) -> HttpResponse:
 @require_safe
 def monitoring(request: HttpRequest, code: str) -> HttpResponse:
     owner = get_object_or_404(Owner, code__iexact=code)
-    plan, period, actions, flagged = governance_paper(owner)
+    plan, period, rag, actions, flagged = governance_paper(owner)
     today = timezone.localdate()
     actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
     return render(
@@ -429,6 +430,7 @@ def monitoring(request: HttpRequest, code: str) -> HttpResponse:
             "plan": plan,
             "actions": actions,
             "flagged": flagged,
+            "rag": rag,
             "rag_period": period,
             "today": today,
         },

@@ -19,7 +19,13 @@ from kpis.models import Period, Return, ReturnStatus
 from kpis.selectors import PeriodIndex, board_matrix
 from kpis.views import period_from_request
 from plans.models import Action, PlanStatus
-from plans.selectors import actions_for_display, active_plan, kpi_rag_map, plan_progress
+from plans.selectors import (
+    action_rows,
+    actions_for_display,
+    active_plan,
+    kpi_rag_map,
+    plan_progress,
+)
 
 
 @require_safe
@@ -93,12 +99,15 @@ def my_work(request: HttpRequest) -> HttpResponse:
                 my_returns.append((academy, period, ret))
     today = timezone.localdate()
     my_actions = sorted(
-        actions_for_display(
-            Action.objects.filter(
-                responsible__user=request.user, objective__plan__status=PlanStatus.ACTIVE
-            ).distinct()
+        action_rows(
+            actions_for_display(
+                Action.objects.filter(
+                    responsible__user=request.user, objective__plan__status=PlanStatus.ACTIVE
+                ).distinct()
+            ),
+            today,
         ),
-        key=lambda action: (not action.is_overdue(today), action.due or date.max, action.pk),
+        key=lambda action: (not action.overdue, action.due or date.max, action.pk),
     )
     period, rag = kpi_rag_map() if my_actions else (None, {})
     return render(

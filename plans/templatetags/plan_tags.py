@@ -11,4 +11,6 @@ def get_item(mapping, key):
 
 @register.simple_tag
 def overdue(action, today) -> bool:
-    return action.is_overdue(today)
+    """Whether the action is overdue; action_rows() has usually worked it out already."""
+    known = getattr(action, "overdue", None)
+    return action.is_overdue(today) if known is None else known

@@ -98,3 +98,39 @@ def test_an_import_changes_the_cached_overview(client_for, cached, cast):
     ).value == Decimal("41")
     exceptions = _exceptions(client.get(url).content.decode())
     assert "41% is below the target of at least 90%" in exceptions
+
+
+def test_saving_a_draft_keeps_the_cached_board(client_for, cached, cast):
+    from kpis.cache import board_version
+
+    aldersley = Academy.objects.get(slug="aldersley-high-school")
+    ret = Return.objects.get(academy=aldersley, period=cached)
+    assert ret.status == ReturnStatus.DRAFT
+    kpis = [k for k in KPI.objects.active().with_area() if k.applies_to(aldersley)]
+    attendance = next(k for k in kpis if k.code == "2.1")
+    token = board_version()
+    return_save(
+        academy=aldersley,
+        period=cached,
+        user=cast["head_a"],
+        kpis=kpis,
+        values={attendance.pk: (Decimal("96.6"), False, "")},
+        version=ret.version,
+        was={},
+    )
+    assert board_version() == token  # a draft is not on the board: nothing to invalidate
+    ret.refresh_from_db()
+    return_save(
+        academy=aldersley,
+        period=cached,
+        user=cast["head_a"],
+        kpis=kpis,
+        values={},
+        version=ret.version,
+        was={},
+        submit=False,
+    )
+    ret.refresh_from_db()
+    ret.status = ReturnStatus.SUBMITTED
+    ret.save()
+    assert board_version() != token  # submitting publishes it

@@ -1408,3 +1408,11 @@ def test_query_count_is_the_same_with_ten_times_the_actions(client_for, demo, ca
     assert Action.objects.filter(objective__plan=demo).count() >= 10 * before_actions
     large = count()
     assert large == small
+
+
+def test_the_governance_papers_kpi_chips_carry_their_rag(client_for, demo):
+    # Was a bug: the ratings were worked out but not passed to the page, so chips had none.
+    html = client_for("trustee").get(reverse("plans:monitoring", args=["board"])).content.decode()
+    chips = re.findall(r'class="kpi-chip( rag-[a-z_]+)?"', html)
+    assert chips and all(chips), "every KPI chip on the paper has a RAG class"
+    assert '<span class="visually-hidden"> Red</span>' in html or "visually-hidden\"> Amber" in html

@@ -129,6 +129,7 @@ class Command(BaseCommand):
         )
         batch = []
         created = 0
+        bases: dict = {}
         for period in periods:
             for kpi in kpis:
                 for academy in academies:
@@ -137,7 +138,7 @@ class Command(BaseCommand):
                             kpi=kpi,
                             academy=academy,
                             period=period,
-                            value=_value(kpi, rng),
+                            value=_value(kpi, academy, rng, bases),
                             is_demo=True,
                         )
                     )
@@ -229,16 +230,24 @@ class Command(BaseCommand):
         )
 
 
-def _value(kpi: KPI, rng: random.Random) -> Decimal:
+def _value(kpi: KPI, academy: Academy, rng: random.Random, bases: dict) -> Decimal:
+    """A value near this academy's own level for the KPI: trends, not jumps (a real trust's
+    data would not trip the entry form's far-from-last-term check on every line)."""
+    key = (kpi.code, academy.slug)
+    if key not in bases:
+        bases[key] = rng.random()
+    base = bases[key]
     if kpi.measure == Measure.PERCENTAGE:
-        base = 94 if kpi.direction == Direction.HIGHER_BETTER else 9
-        return Decimal(str(round(base + rng.gauss(0, 2), 1))).max(Decimal(0)).min(Decimal(100))
+        level = 90 + 8 * base if kpi.direction == Direction.HIGHER_BETTER else 4 + 8 * base
+        return (
+            Decimal(str(round(level + rng.uniform(-1.5, 1.5), 1))).max(Decimal(0)).min(Decimal(100))
+        )
     if kpi.measure == Measure.COUNT:
-        return Decimal(rng.randint(0, 40))
+        return Decimal(max(0, round(10 + 20 * base + rng.uniform(-2, 2))))
     if kpi.measure == Measure.GRADE:
-        return Decimal(rng.choice([1, 2, 2, 2, 3]))
+        return Decimal(1 if base > 0.85 else 3 if base < 0.1 else 2)
     if kpi.measure == Measure.YES_NO:
-        return Decimal(1 if rng.random() < 0.9 else 0)
+        return Decimal(1 if base > 0.08 else 0)
     if kpi.measure == Measure.MONEY:
-        return Decimal(rng.randint(-80, 120) * 1000)
-    return Decimal(str(round(rng.uniform(10, 60), 2)))
+        return Decimal(round(20_000 + 100_000 * base + rng.uniform(-3000, 3000), -2))
+    return Decimal(str(round(20 + 40 * base + rng.uniform(-1, 1), 2)))
