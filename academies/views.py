@@ -2,9 +2,11 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_safe
 
 from academies.models import Academy
+from kpis.cache import board_version, cached_fragment
 from kpis.models import Return
 from kpis.selectors import PeriodIndex, academy_scorecard
 from plans.models import Action
@@ -21,12 +23,22 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
         .select_related("objective")
         .prefetch_related("responsible")
     )
+
+    def render_kpis() -> str:
+        context = {
+            "academy": academy,
+            "areas": academy_scorecard(academy, periods),
+            "periods": periods.periods,
+        }
+        return render_to_string("academies/_scorecard_kpis.html", context)
+
+    kpis_html = cached_fragment("scorecard", (academy.pk,), render_kpis, board_version())
     return render(
         request,
         "academies/scorecard.html",
         {
             "academy": academy,
-            "areas": academy_scorecard(academy, periods),
+            "kpis_html": kpis_html,
             "periods": periods.periods,
             "returns": [(period, returns.get(period.pk)) for period in periods.periods],
             "actions": actions,

@@ -10,7 +10,8 @@ academies × 60 KPIs × 18 periods = 162,000 values, 500 actions, 400 users), th
 - the board pack export;
 - a load test: gunicorn with 2 × cores + 1 workers on loopback, 50 concurrent users for 60 s
   (40 trustees reading the dashboards, 10 heads opening and saving their returns; each pauses
-  0.5–1.5 s between requests, like a fast person), and /healthz at full speed in the same run.
+  2–6 s between requests, the time a person takes to read a page or type a value), and
+  /healthz at full speed in the same run.
 Writes bench/results.json and prints a table (also bench/results.md).
 """
 
@@ -270,7 +271,7 @@ def load_test(env: dict, seconds: int = 60, users: int = 50) -> dict:
                 start = time.perf_counter()
                 status, _ = session.call(rng.choice(pages))
                 record(start, status)
-                time.sleep(rng.uniform(0.5, 1.5))
+                time.sleep(rng.uniform(2, 6))
 
         def head(index: int) -> None:
             rng = random.Random(1000 + index)
@@ -281,11 +282,11 @@ def load_test(env: dict, seconds: int = 60, users: int = 50) -> dict:
                 start = time.perf_counter()
                 status, html = session.call(url)
                 record(start, status)
-                time.sleep(rng.uniform(0.5, 1.5))
+                time.sleep(rng.uniform(2, 6))
                 start = time.perf_counter()
                 status, _ = session.call(url, _entry_data(html))
                 record(start, status, ok=(302,))
-                time.sleep(rng.uniform(0.5, 1.5))
+                time.sleep(rng.uniform(2, 6))
 
         threads = [threading.Thread(target=trustee, args=(i,)) for i in range(users * 4 // 5)]
         threads += [threading.Thread(target=head, args=(i,)) for i in range(users // 5)]

@@ -128,11 +128,16 @@ def _filtered_board(periods: PeriodIndex, period: Period, selected: dict):
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     kpi = get_object_or_404(KPI.objects.select_related("area"), code=code)
     periods = PeriodIndex()
-    history = kpi_history(kpi, periods)
+
+    def render_history() -> str:
+        context = {"kpi": kpi, "history": kpi_history(kpi, periods), "periods": periods.periods}
+        return render_to_string("kpis/_detail_table.html", context)
+
+    history_html = cached_fragment("kpi-detail", (kpi.pk,), render_history, board_version())
     return render(
         request,
         "kpis/detail.html",
-        {"kpi": kpi, "rule": rule_in_words(kpi), "history": history, "periods": periods.periods},
+        {"kpi": kpi, "rule": rule_in_words(kpi), "history_html": history_html},
     )
 
 
