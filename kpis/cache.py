@@ -35,21 +35,8 @@ def board_version() -> str | None:
     return BoardVersion.objects.filter(pk=1).values_list("token", flat=True).first()
 
 
-def cached_fragment(name: str, parts: tuple, render: Callable[[], str], token: str | None) -> str:
-    """The fragment from the cache, or rendered now and kept under the current token."""
-    if token is None:
-        return render()
-    digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
-    key = f"board:{token}:{name}:{digest}"
-    html = cache.get(key)
-    if html is None:
-        html = render()
-        cache.set(key, html, CACHE_SECONDS)
-    return html
-
-
 def cached_value(name: str, parts: tuple, compute: Callable[[], object], token: str | None):
-    """Like cached_fragment, for a small picklable value (the plan's KPI RAG map)."""
+    """The value kept under the current token, or computed now and kept (None: no caching)."""
     if token is None:
         return compute()
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
@@ -59,6 +46,11 @@ def cached_value(name: str, parts: tuple, compute: Callable[[], object], token: 
         value = compute()
         cache.set(key, value, CACHE_SECONDS)
     return value
+
+
+def cached_fragment(name: str, parts: tuple, render: Callable[[], str], token: str | None) -> str:
+    """A rendered HTML fragment of the board, from the cache when nothing has changed."""
+    return cached_value(name, parts, render, token)
 
 
 def _bump(sender, instance=None, **kwargs) -> None:
