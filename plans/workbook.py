@@ -270,12 +270,7 @@ def _match_plan(result: PlanImport, problems: list) -> None:
                 if action is None:
                     counts["actions_created"] += 1
                     continue
-                same = (
-                    {o.code for o in action.responsible.all()} == set(action_row.responsibility)
-                    and {o.code for o in action.monitors.all()} == set(action_row.monitors)
-                    and {k.code for k in action.kpis.all()} == set(action_row.kpis)
-                )
-                if same:
+                if _links(action) == _wanted_links(action_row):
                     counts["actions_unchanged"] += 1
                 else:
                     counts["actions_updated"] += 1
@@ -338,7 +333,9 @@ def apply_plan_import(result: PlanImport, *, user) -> dict[str, int]:
     if new_aims:
         bulk_create_with_history(new_aims, Aim, default_user=user, default_change_reason=reason)
     existing_actions = {}
-    for action in Action.objects.filter(objective__plan=plan).prefetch_related("aims"):
+    for action in Action.objects.filter(objective__plan=plan).prefetch_related(
+        "aims", "responsible", "monitors", "kpis"
+    ):
         for aim in action.aims.all():
             existing_actions[(aim.pk, _norm(action.description))] = action
     owner_ids = dict(Owner.objects.values_list("code", "pk"))
@@ -382,13 +379,7 @@ def apply_plan_import(result: PlanImport, *, user) -> dict[str, int]:
         _link_rows(rows, through, action, action_row, owner_ids, kpi_ids)
     changed = []
     for action, action_row in relinked:
-        current = (
-            set(action.responsible.values_list("code", flat=True)),
-            set(action.monitors.values_list("code", flat=True)),
-            set(action.kpis.values_list("code", flat=True)),
-        )
-        wanted = (set(action_row.responsibility), set(action_row.monitors), set(action_row.kpis))
-        if current != wanted:
+        if _links(action) != _wanted_links(action_row):
             changed.append(action)
             _link_rows(rows, through, action, action_row, owner_ids, kpi_ids)
     if changed:
@@ -407,6 +398,19 @@ def apply_plan_import(result: PlanImport, *, user) -> dict[str, int]:
         "actions_created": len(new_actions),
         "actions_updated": len(changed),
     }
+
+
+def _links(action: Action) -> tuple[set, set, set]:
+    """An action's owner, monitor and KPI codes, from its prefetched relations (no query)."""
+    return (
+        {o.code for o in action.responsible.all()},
+        {o.code for o in action.monitors.all()},
+        {k.code for k in action.kpis.all()},
+    )
+
+
+def _wanted_links(row: ActionRow) -> tuple[set, set, set]:
+    return set(row.responsibility), set(row.monitors), set(row.kpis)
 
 
 def _link_rows(rows, through, action, action_row, owner_ids, kpi_ids) -> None:
