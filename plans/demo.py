@@ -12,6 +12,7 @@ import random
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from plans.cache import bump_plan_version
 from plans.models import Action, ActionStatus, Plan, ProgressUpdate
 
 COMMENTARY = {
@@ -74,4 +75,5 @@ def generate_demo_progress(*, plan: Plan, author, seed: int = 2023, today=None) 
         )
     bulk_update_with_history(actions, Action, ["due_date"], default_change_reason="Demo data")
     bulk_create_with_history(updates, ProgressUpdate, default_change_reason="Demo data")
+    bump_plan_version()  # bulk writes send no signals
     return len(updates)

@@ -249,3 +249,12 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d %b %Y} {self.get_status_display()}: {self.action}"
+
+
+class PlanVersion(models.Model):
+    """A token that changes whenever anything the plan pages show changes (plans.cache)."""
+
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return self.token

@@ -8,12 +8,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from academies import roles
 from academies.models import Owner
+from kpis.cache import cached_fragment
+from plans.cache import bump_plan_version, plan_and_board_version
 from plans.filters import ActionFilter
 from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
 from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
@@ -60,30 +63,56 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         return render(request, "plans/plan.html", {"plan": None, "plans": plans})
     actions = Action.objects.filter(objective__plan=plan).with_current_status()
     action_filter = ActionFilter(request.GET or None, queryset=actions, plan=plan)
+    valid = not action_filter.is_bound or action_filter.form.is_valid()
     filtered = (
         action_filter.is_bound
+        and valid
         and any(
             value not in (None, "", False) for value in action_filter.form.cleaned_data.values()
         )
-        if action_filter.is_bound and action_filter.form.is_valid()
-        else False
     )
-    chosen = action_rows(actions_for_display(action_filter.qs))
-    period, rag = kpi_rag_map()
+    can_edit = roles.is_central(request.user) and plan.status != PlanStatus.ARCHIVED
+    today = timezone.localdate()
+
+    def render_tree() -> str:
+        period, rag = kpi_rag_map()
+        chosen = action_rows(actions_for_display(action_filter.qs), today)
+        context = {
+            "plan": plan,
+            "tree": plan_tree(plan, chosen, filtered=filtered, today=today),
+            "filtered": filtered,
+            "rag": rag,
+            "rag_period": period,
+            "today": today,
+            "can_edit": can_edit,
+        }
+        # Editors' trees hold forms with their CSRF token: those are never cached.
+        return render_to_string("plans/_tree.html", context, request if can_edit else None)
+
+    # Readers' trees are the same for everyone: cached until the plan or the board changes
+    # (or the day does: overdue depends on it), per filter.
+    cacheable = valid and not can_edit
+    parts = (plan.pk, today.isoformat(), _filter_key(action_filter) if filtered else None)
+    token = plan_and_board_version() if cacheable else None
     return render(
         request,
         "plans/plan.html",
         {
             "plan": plan,
             "plans": plans,
-            "tree": plan_tree(plan, chosen, filtered=filtered),
             "filter": action_filter,
             "filtered": filtered,
-            "rag": rag,
-            "rag_period": period,
-            "today": timezone.localdate(),
-            "can_edit": roles.is_central(request.user) and plan.status != PlanStatus.ARCHIVED,
+            "can_edit": can_edit,
+            "tree_html": cached_fragment("plan-tree", parts, render_tree, token),
         },
+    )
+
+
+def _filter_key(action_filter: ActionFilter) -> tuple:
+    """The chosen filters as plain values (objects by primary key) for a cache key."""
+    return tuple(
+        (name, getattr(value, "pk", value))
+        for name, value in sorted(action_filter.form.cleaned_data.items())
     )
 
 
@@ -365,6 +394,7 @@ def move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             sibling.position = position
         with transaction.atomic():
             Action.objects.bulk_update(siblings, ["position"])
+            bump_plan_version()  # bulk_update sends no signals
         return redirect(_plan_url(plan))
     if 0 <= other_index < len(siblings):
         other = siblings[other_index]
@@ -376,6 +406,7 @@ def move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             model.objects.filter(pk=obj.pk).update(**{field: 32000})
             model.objects.filter(pk=other.pk).update(**{field: max(mine, 0)})
             model.objects.filter(pk=obj.pk).update(**{field: max(theirs, 0)})
+            bump_plan_version()  # update() sends no signals
     return redirect(_plan_url(plan))
 
 
@@ -394,7 +425,7 @@ def plan_status(request: HttpRequest, plan_id: int) -> HttpResponse:
                 status=PlanStatus.ARCHIVED
             )
         plan.status = wanted
-        plan.save(update_fields=["status"])
+        plan.save(update_fields=["status"])  # its signal bumps the plan's cache token
     messages.success(request, f"{plan} is now {plan.get_status_display().lower()}.")
     return redirect(_plan_url(plan))
 

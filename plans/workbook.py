@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from academies.models import Owner
 from academies.services import owner_lookup
 from kpis.models import KPI
+from plans.cache import bump_plan_version
 from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
 from plans.references import ReferenceError, parse_kpi_codes, parse_owner_codes
 
@@ -392,6 +393,7 @@ def apply_plan_import(result: PlanImport, *, user) -> dict[str, int]:
     for name, model in through.items():
         if rows[name]:
             model.objects.bulk_create(rows[name], ignore_conflicts=True)
+    bump_plan_version()  # bulk writes send no signals
     return {
         "objectives_created": len(new_objectives),
         "aims_created": len(new_aims),

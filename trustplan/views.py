@@ -14,10 +14,11 @@ from django.views.decorators.http import require_safe
 
 from academies import roles
 from academies.models import Academy
-from kpis.cache import board_version, cached_fragment
+from kpis.cache import board_version, cached_fragment, cached_value
 from kpis.models import Period, Return, ReturnStatus
 from kpis.selectors import PeriodIndex, board_matrix
 from kpis.views import period_from_request
+from plans.cache import plan_and_board_version
 from plans.models import Action, PlanStatus
 from plans.selectors import (
     action_rows,
@@ -45,12 +46,23 @@ def home(request: HttpRequest) -> HttpResponse:
         "exceptions", (period.pk if period else None,), render_exceptions, board_version()
     )
     returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
+    today = timezone.localdate()
+    progress = (
+        cached_value(
+            "plan-progress",
+            (plan.pk, today.isoformat()),
+            lambda: plan_progress(plan, today),
+            plan_and_board_version(),
+        )
+        if plan
+        else []
+    )
     return render(
         request,
         "home.html",
         {
             "plan": plan,
-            "progress": plan_progress(plan) if plan else [],
+            "progress": progress,
             "period": period,
             "periods": periods.periods,
             "exceptions_html": exceptions_html,

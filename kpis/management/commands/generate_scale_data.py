@@ -31,6 +31,7 @@ from kpis.models import (
     TargetKind,
     Term,
 )
+from plans.cache import bump_plan_version
 from plans.models import Action, Aim, Plan, PlanStatus, ProgressUpdate, StrategicObjective
 
 PHASES = [Phase.PRIMARY, Phase.PRIMARY, Phase.SECONDARY, Phase.SPECIAL, Phase.ALL_THROUGH]
@@ -224,6 +225,7 @@ class Command(BaseCommand):
             ]
         )
         bump_board_version()
+        bump_plan_version()
         self.stdout.write(
             f"Created {len(academies)} academies, {len(kpis)} KPIs, {len(periods)} periods, "
             f"{created} values, {len(actions)} actions, {len(users)} users."

@@ -1,0 +1,61 @@
+"""Caching of the plan's heavy pieces (the plan tree for readers, the overview's roll-up).
+
+The same scheme as the board's (kpis.cache): cached pieces are keyed by a version token kept in
+the database and replaced in the same transaction as any write to the plan, so every gunicorn
+worker sees a change at once and a rolled-back write changes nothing. Single saves, deletes and
+link changes bump the token through signals (admin edits included); bulk writes and
+QuerySet.update() calls (imports, moves, demo and scale data) call bump_plan_version().
+What a plan page also shows of the board (KPI RAG chips, term end dates) is keyed by the
+board's token as well.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+
+def bump_plan_version() -> None:
+    from plans.models import PlanVersion
+
+    token = uuid.uuid4().hex
+    if not PlanVersion.objects.filter(pk=1).update(token=token):
+        PlanVersion.objects.create(pk=1, token=token)
+
+
+def plan_version() -> str | None:
+    from plans.models import PlanVersion
+
+    return PlanVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
+def plan_and_board_version() -> str | None:
+    """One token for pieces that show both plan and board data (None: no caching yet)."""
+    from kpis.cache import board_version
+
+    plan, board = plan_version(), board_version()
+    return f"{plan}-{board}" if plan and board else None
+
+
+def _bump(sender, **kwargs) -> None:
+    bump_plan_version()
+
+
+def _bump_links(sender, action=None, **kwargs) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        bump_plan_version()
+
+
+def connect_signals() -> None:
+    from academies.models import Owner
+    from plans.models import Action, Aim, Plan, ProgressUpdate, StrategicObjective, SuccessCriterion
+
+    for model in (Plan, StrategicObjective, Aim, Action, ProgressUpdate, SuccessCriterion, Owner):
+        post_save.connect(_bump, sender=model, dispatch_uid=f"plan-{model.__name__}-save")
+        post_delete.connect(_bump, sender=model, dispatch_uid=f"plan-{model.__name__}-delete")
+    links = [Action.aims, Action.responsible, Action.monitors, Action.kpis, Action.academies]
+    links.append(SuccessCriterion.aims)
+    for link in links:
+        through = link.through
+        m2m_changed.connect(_bump_links, sender=through, dispatch_uid=f"plan-{through.__name__}")

@@ -1,0 +1,243 @@
+"""The plan's cache (plans.cache): readers' trees and the overview's roll-up come from the cache
+while nothing changed, and every way of changing the plan shows at once.
+
+Each invalidation test first visits the page (filling the cache), changes the plan one way, and
+checks the next visit shows the change. Without the token bump for that path the second visit
+would serve the stale tree, so each test fails if its path stops invalidating.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from academies.models import Owner
+from kpis.demo import generate_demo_values
+from kpis.models import KPI
+from kpis.selectors import PeriodIndex, default_period
+from plans.cache import plan_version
+from plans.models import Action, Aim, ProgressUpdate
+from tests.plans.test_plan_import_queries import _plan_sheet
+from tests.plans.test_plan_views import action_ids, action_named, action_post, action_rows
+
+
+@pytest.fixture
+def cached(settings, trust, cast):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "p"}
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+    generate_demo_values()
+    assert plan_version() is not None  # loading the plan set the token
+    return trust
+
+
+@pytest.fixture
+def client_for(cast):
+    """Separate signed-in clients (conftest's client_for re-signs one shared client, which
+    would turn the reader into the editor mid-test)."""
+
+    def sign_in(role: str) -> Client:
+        client = Client()
+        client.force_login(cast[role])
+        return client
+
+    return sign_in
+
+
+def _visit(client, url=None) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url or reverse("plans:plan"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The sign-out form's CSRF token differs per response; nothing else may.
+    return len(context.captured_queries), re.sub(r'csrfmiddlewaretoken" value="[^"]+"', "", html)
+
+
+def _row(html: str, action: Action) -> str:
+    return action_rows(html)[action.pk]
+
+
+def test_a_readers_second_visit_uses_the_cached_tree(client_for, cached):
+    client = client_for("trustee")
+    first, html = _visit(client)
+    # 1 session, 2 user, 3 active plan, 4 all plans, 5 the user's groups, 6 plan version token,
+    # 7 board version token, 8 demo-data flag, 9–12 the filter's choices (objectives, owners
+    # twice, academies): nothing of the tree itself.
+    second, again = _visit(client)
+    assert second == 12
+    assert first > second
+    assert again == html
+    assert len(action_ids(html)) == Action.objects.filter(objective__plan=cached).count()
+
+
+def test_readers_share_the_cached_tree_and_editors_never_get_it(client_for, cached):
+    _visit(client_for("trustee"))
+    _, governor = _visit(client_for("governor"))
+    _, central = _visit(client_for("central"))
+    move = reverse("plans:move", args=["objective", cached.objectives.first().pk])
+    assert move not in governor  # a reader's tree has no editing forms…
+    assert move in central  # …an editor's has them, with their own CSRF token
+    assert "csrfmiddlewaretoken" not in governor.split('aria-labelledby="objective-')[1]
+    again, _ = _visit(client_for("central"))
+    assert again > 12  # editors' trees are rendered every time
+
+
+def test_editing_an_action_shows_at_once(client_for, cached):
+    reader = client_for("trustee")
+    action = action_named(cached, "New curriculum and assessment frameworks are implemented")
+    _visit(reader)
+    data = action_post(
+        list(action.aims.all()), description="Rewritten by the central team", kpis="4.12"
+    )
+    assert client_for("central").post(reverse("plans:action_edit", args=[action.pk]), data)
+    _, html = _visit(reader)
+    assert "Rewritten by the central team" in _row(html, action)
+    assert ">4.12" in _row(html, action)
+
+
+def test_a_progress_update_shows_at_once_on_the_tree_and_the_overview(client_for, cached):
+    reader = client_for("trustee")
+    action = action_named(cached, "New curriculum and assessment frameworks are implemented")
+    _, before = _visit(reader)
+    _, overview = _visit(reader, reverse("home"))
+    assert "Off track" not in _row(before, action)
+    response = client_for("central").post(
+        reverse("plans:action_update", args=[action.pk]),
+        {"date": timezone.localdate().isoformat(), "status": "off_track", "commentary": "Late."},
+    )
+    assert response.status_code == 302
+    _, after = _visit(reader)
+    assert "Off track" in _row(after, action)
+    _, overview_after = _visit(reader, reverse("home"))
+    assert overview_after != overview
+    first_row = re.search(r"<tbody>\s*<tr>(.*?)</tr>", overview_after, re.S).group(1)
+    off_track = re.findall(r'status-off_track">(\d+)<', first_row)
+    assert off_track == ["1"]
+
+
+def test_moving_an_action_shows_at_once(client_for, cached):
+    reader = client_for("trustee")
+    _, before = _visit(reader)
+    order = action_ids(before)
+    client_for("central").post(
+        reverse("plans:move", args=["action", order[1]]), {"direction": "up"}
+    )  # bulk_update: no signals
+    _, after = _visit(reader)
+    assert action_ids(after)[:2] == [order[1], order[0]]
+
+
+def test_moving_an_aim_shows_at_once(client_for, cached):
+    reader = client_for("trustee")
+    first, second = Aim.objects.filter(objective__plan=cached, objective__number=1).order_by(
+        "position"
+    )[:2]
+    _, before = _visit(reader)
+    assert before.index(first.title) < before.index(second.title)
+    client_for("central").post(
+        reverse("plans:move", args=["aim", first.pk]), {"direction": "down"}
+    )  # QuerySet.update(): no signals
+    _, after = _visit(reader)
+    assert after.index(first.title) > after.index(second.title)
+
+
+def test_deleting_an_action_shows_at_once(client_for, cached):
+    reader = client_for("trustee")
+    action = Action.objects.filter(objective__plan=cached).first()
+    _visit(reader)
+    client_for("central").post(reverse("plans:delete", args=["action", action.pk]))
+    _, after = _visit(reader)
+    assert action.pk not in action_ids(after)
+
+
+def test_changing_only_an_actions_links_shows_at_once(client_for, cached):
+    reader = client_for("trustee")
+    action = Action.objects.filter(objective__plan=cached, kpis__isnull=True).first()
+    _visit(reader)
+    action.kpis.add(KPI.objects.get(code="2.1"))  # m2m_changed, no save of the action
+    _, after = _visit(reader)
+    assert ">2.1" in _row(after, action)
+
+
+def test_renaming_an_owner_shows_at_once(client_for, cached):
+    reader = client_for("trustee")
+    owner = Owner.objects.filter(responsible_for__objective__plan=cached).distinct().first()
+    _visit(reader)
+    owner.name = "Renamed Owner"
+    owner.save()
+    _, after = _visit(reader)
+    assert "Renamed Owner" in after
+
+
+def test_importing_a_plan_sheet_shows_at_once(client_for, cached, cast):
+    from kpis.importer import apply_import, prepare_import
+
+    reader = client_for("trustee")
+    first = (
+        cached.objectives.get(number=1).aims.order_by("position")[0].actions.order_by("position")[0]
+    )
+    _, before = _visit(reader)
+    had = ">4.13" in _row(before, first)
+    preview = prepare_import(_plan_sheet(cached, 3), "plan.xlsx")  # toggles 4.13 on the first
+    assert preview.ok, [str(p) for p in preview.problems]
+    apply_import(preview, user=cast["admin"])  # bulk writes: no signals
+    _, after = _visit(reader)
+    assert (">4.13" in _row(after, first)) is not had
+
+
+def test_a_kpis_new_rag_shows_on_the_cached_tree(client_for, cached, cast):
+    """The tree shows each linked KPI's trust RAG: a board change must reach it."""
+    from kpis.models import KPIValue
+
+    reader = client_for("trustee")
+    action = action_named(cached, "New curriculum and assessment frameworks are implemented")
+    code = "1.4"
+    assert action.kpis.filter(code=code).exists()
+    chip_of = re.compile(r'class="kpi-chip rag-(\w+)"[^>]*>1\.4')
+    _, before = _visit(reader)
+    chip = chip_of.search(_row(before, action))
+    assert chip, f"the {code} chip has a RAG"
+    values = KPIValue.objects.filter(kpi__code=code, value__isnull=False)
+    latest = default_period(PeriodIndex())  # the period the chips are rated in
+    wanted = "0" if chip.group(1) != "red" else "100"
+    for value in values.filter(period=latest):
+        value.value = wanted
+        value.save()  # a single save: its signal bumps the board token
+    _, after = _visit(reader)
+    changed = chip_of.search(_row(after, action))
+    assert changed.group(1) != chip.group(1)
+
+
+def test_the_next_day_is_not_served_yesterdays_overdue(client_for, cached, monkeypatch):
+    reader = client_for("trustee")
+    action = Action.objects.filter(objective__plan=cached).first()
+    action.due_date = timezone.localdate() + datetime.timedelta(days=1)
+    action.due_period = None
+    action.save()
+    ProgressUpdate.objects.filter(action=action).delete()
+    _, today = _visit(reader)
+    assert "Overdue" not in _row(today, action)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=2)
+    monkeypatch.setattr(timezone, "localdate", lambda *args, **kwargs: tomorrow)
+    _, later = _visit(reader)
+    assert "Overdue" in _row(later, action)
+
+
+def test_filters_are_cached_apart(client_for, cached):
+    reader = client_for("trustee")
+    _, everything = _visit(reader)
+    objective = cached.objectives.get(number=2)
+    status = f"{reverse('plans:plan')}?objective={objective.pk}"
+    _, filtered = _visit(reader, status)
+    _, everything_again = _visit(reader)
+    assert len(action_ids(filtered)) < len(action_ids(everything))
+    assert everything_again == everything
