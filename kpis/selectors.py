@@ -207,6 +207,7 @@ def board_matrix(
 
     def judge_column(kpi: KPI, at: Period, baseline_period: Period | None):
         figures, cells = [], []
+        base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
         for academy in academies:
             value, is_demo = values.get((kpi.pk, academy.pk, at.pk), (None, False))
             baseline = (
@@ -214,8 +215,9 @@ def board_matrix(
                 if baseline_period
                 else None
             )
+            override = overrides.get((kpi.pk, academy.pk))
             judgement = rag.judge(
-                rule_for(kpi, overrides.get((kpi.pk, academy.pk))),
+                base_rule if override is None else rule_for(kpi, override),
                 value,
                 applicable=kpi.applies_to(academy),
                 baseline=baseline,
@@ -236,7 +238,7 @@ def board_matrix(
                 rag.AcademyFigure(value, academy.pupils_on_roll or 1, judgement.outcome, baseline)
             )
         trust_value, trust_judgement = rag.judge_trust(
-            rule_for(kpi),
+            base_rule,
             kpi.aggregation,
             kpi.trust_target_value,
             figures,

@@ -30,11 +30,12 @@ def plan_version() -> str | None:
     return PlanVersion.objects.filter(pk=1).values_list("token", flat=True).first()
 
 
-def plan_and_board_version() -> str | None:
-    """One token for pieces that show both plan and board data (None: no caching yet)."""
+def plan_and_board_version(board: str | None = None) -> str | None:
+    """One token for pieces that show both plan and board data (None: no caching yet); pass
+    the board's token when the page has already read it."""
     from kpis.cache import board_version
 
-    plan, board = plan_version(), board_version()
+    plan, board = plan_version(), board or board_version()
     return f"{plan}-{board}" if plan and board else None
 
 

@@ -42,8 +42,9 @@ def home(request: HttpRequest) -> HttpResponse:
         exceptions = board.exceptions() if board else []
         return render_to_string("_exceptions.html", {"exceptions": exceptions, "period": period})
 
+    board_token = board_version()
     exceptions_html = cached_fragment(
-        "exceptions", (period.pk if period else None,), render_exceptions, board_version()
+        "exceptions", (period.pk if period else None,), render_exceptions, board_token
     )
     returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
     today = timezone.localdate()
@@ -52,7 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "plan-progress",
             (plan.pk, today.isoformat()),
             lambda: plan_progress(plan, today),
-            plan_and_board_version(),
+            plan_and_board_version(board_token),
         )
         if plan
         else []
