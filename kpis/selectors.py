@@ -255,16 +255,32 @@ def board_matrix(
         )
         return cells, trust_cell
 
+    def previous_values(kpi: KPI, at: Period) -> list[Decimal | None]:
+        """The academies' values and then the trust's value in an earlier period, for the
+        trend. Only a share-meeting trust value counts judgements; any other is aggregated
+        from the values alone, so that period's column need not be judged."""
+        if kpi.aggregation == "share_meeting":
+            cells, trust_cell = judge_column(kpi, at, periods.baseline(kpi, at))
+            return [cell.value for cell in cells] + [trust_cell.value]
+        olds = [values.get((kpi.pk, academy.pk, at.pk), (None,))[0] for academy in academies]
+        if not any(kpi.applies_to(academy) for academy in academies):
+            return [*olds, None]  # judge_trust: "applies to none of the academies"
+        figures = [
+            rag.AcademyFigure(value, academy.pupils_on_roll or 1, rag.Outcome.MISSING, None)
+            for value, academy in zip(olds, academies, strict=True)
+        ]
+        return [*olds, rag.aggregate(kpi.aggregation, figures)[0]]
+
     board = Board(period=period, previous=previous, academies=academies, areas=[])
     counts: dict[int | None, Counter] = defaultdict(Counter)
     by_area: dict[int, AreaRows] = {}
     for kpi in kpis:
         cells, trust_cell = judge_column(kpi, period, periods.baseline(kpi, period))
         if previous is not None:
-            before, trust_before = judge_column(kpi, previous, periods.baseline(kpi, previous))
-            for cell, old in zip([*cells, trust_cell], [*before, trust_before], strict=True):
-                cell.previous = old.value
-                cell.trend = rag.trend(cell.value, old.value, kpi.direction)
+            before = previous_values(kpi, previous)
+            for cell, old in zip([*cells, trust_cell], before, strict=True):
+                cell.previous = old
+                cell.trend = rag.trend(cell.value, old, kpi.direction)
         for cell in cells:
             counts[cell.academy.pk][cell.outcome] += 1
         counts[None][trust_cell.outcome] += 1

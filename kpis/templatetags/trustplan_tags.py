@@ -55,3 +55,10 @@ def rag_cell(cell) -> str:
         "</span></td>"
     )
     return mark_safe("".join(parts))  # noqa: S308 - every piece above is escaped
+
+
+@register.filter
+def rag_cells(cells) -> str:
+    """A run of RAG cells (a matrix row, a series): one filter call instead of one per cell,
+    which on a 9,000-cell matrix saves the template engine's per-variable work."""
+    return mark_safe("".join(rag_cell(cell) for cell in cells))  # noqa: S308 - rag_cell escapes
