@@ -255,9 +255,7 @@ def load_test(env: dict, seconds: int = 60, users: int = 50) -> dict:
         errors = [0]
         lock = threading.Lock()
 
-        def record(
-            label: str, start: float, status: int, ok: tuple[int, ...] = (200,)
-        ) -> None:
+        def record(label: str, start: float, status: int, ok: tuple[int, ...] = (200,)) -> None:
             if time.time() < warm_until:  # each worker's first visits fill its cache
                 return
             took = time.perf_counter() - start
