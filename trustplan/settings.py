@@ -143,9 +143,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # version token in the database, so no process can serve a stale one (kpis/cache.py).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        # Per process, bounded in bytes too (trustplan.cache); what it holds is keyed by version
+        # tokens in the database, so workers never serve each other's stale copies.
+        "BACKEND": "trustplan.cache.BoundedLocMemCache",
         "LOCATION": "trustplan",
-        "OPTIONS": {"MAX_ENTRIES": 500},
+        "OPTIONS": {
+            "MAX_ENTRIES": 500,
+            "MAX_BYTES": int(os.environ.get("TRUSTPLAN_CACHE_MB", "256")) * 1024 * 1024,
+        },
     }
 }
 
