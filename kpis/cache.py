@@ -21,18 +21,27 @@ from django.db.models.signals import post_delete, post_save
 CACHE_SECONDS = 60 * 60
 
 
+def replace_token(model) -> None:
+    """Give a version-token model (one row, pk 1) a new token, creating the row if need be."""
+    token = uuid.uuid4().hex
+    if not model.objects.filter(pk=1).update(token=token):
+        model.objects.create(pk=1, token=token)
+
+
+def read_token(model) -> str | None:
+    return model.objects.filter(pk=1).values_list("token", flat=True).first()
+
+
 def bump_board_version() -> None:
     from kpis.models import BoardVersion
 
-    token = uuid.uuid4().hex
-    if not BoardVersion.objects.filter(pk=1).update(token=token):
-        BoardVersion.objects.create(pk=1, token=token)
+    replace_token(BoardVersion)
 
 
 def board_version() -> str | None:
     from kpis.models import BoardVersion
 
-    return BoardVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    return read_token(BoardVersion)
 
 
 def cached_value(name: str, parts: tuple, compute: Callable[[], object], token: str | None):

@@ -11,23 +11,21 @@ board's token as well.
 
 from __future__ import annotations
 
-import uuid
-
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from kpis.cache import read_token, replace_token
 
 
 def bump_plan_version() -> None:
     from plans.models import PlanVersion
 
-    token = uuid.uuid4().hex
-    if not PlanVersion.objects.filter(pk=1).update(token=token):
-        PlanVersion.objects.create(pk=1, token=token)
+    replace_token(PlanVersion)
 
 
 def plan_version() -> str | None:
     from plans.models import PlanVersion
 
-    return PlanVersion.objects.filter(pk=1).values_list("token", flat=True).first()
+    return read_token(PlanVersion)
 
 
 def plan_and_board_version(board: str | None = None) -> str | None:
