@@ -40,6 +40,7 @@ test-only:
 
 # Benchmarks (not part of `make test`): SQLite, and PostgreSQL too when DATABASE_URL is set.
 bench: install
+	$(BIN)/python -m pip install --quiet ".[bench]"
 	$(BIN)/python bench/run.py
 
 lint: install
