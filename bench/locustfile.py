@@ -17,9 +17,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import re
 import time
 
+from entry_form import form_data  # bench/: Locust puts the locustfile's folder on the path
 from locust import HttpUser, SequentialTaskSet, between, constant, events, task
 
 FACTS = json.loads(open(os.environ["TRUSTPLAN_LOAD_FACTS"]).read())  # noqa: SIM115
@@ -138,17 +138,3 @@ class HealthzUser(HttpUser):
     @task
     def healthz(self) -> None:
         get(self, "/healthz", "healthz")
-
-
-def form_data(html: str) -> dict:
-    """The entry form as the browser would send it back, unchanged."""
-    data = dict(
-        re.findall(
-            r'<input[^>]*name="((?:value|note|version|was)_?[^"]*)"[^>]*value="([^"]*)"', html
-        )
-    )
-    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body)
-        data[name] = chosen.group(1) if chosen else ""
-    data["action"] = "save"
-    return data

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import statistics
 import sys
 import time
@@ -26,6 +25,7 @@ from django.core.cache import cache  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from entry_form import form_data  # noqa: E402 - bench/, the script's own folder
 
 from academies.models import RoleAssignment  # noqa: E402
 from kpis.models import KPI, Academy, KPIValue, Period  # noqa: E402
@@ -47,21 +47,6 @@ def _client(username: str) -> Client:
     client = Client()
     client.force_login(get_user_model().objects.get(username=username))
     return client
-
-
-def _form_data(html: str) -> dict:
-    """The entry form as the browser would send it back, unchanged."""
-    data = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        data[name] = value
-    for name, value in re.findall(r'<input[^>]*value="([^"]*)"[^>]*name="([^"]+)"', html):
-        data.setdefault(value, name)
-    for name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.search(r'<option value="([^"]*)" selected', body)
-        data[name] = chosen.group(1) if chosen else ""
-    data.pop("csrfmiddlewaretoken", None)
-    data["action"] = "save"
-    return data
 
 
 def pages() -> dict:
@@ -100,7 +85,7 @@ def pages() -> dict:
     entry_url = urls["entry_get"]
 
     def post_entry() -> int:
-        data = _form_data(head.get(entry_url).content.decode())
+        data = form_data(head.get(entry_url).content.decode())
         with CaptureQueriesContext(connection) as context:
             response = head.post(entry_url, data)
         assert response.status_code == 302, response.status_code

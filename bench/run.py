@@ -64,34 +64,12 @@ def env_for(kind: str, info: dict, name: str) -> dict:
         path.unlink(missing_ok=True)
         env["DATABASE_URL"] = f"sqlite:///{path}"
     else:
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qc",
-                f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-            ],
-            check=True,
-        )
-        subprocess.run(
-            [
-                "psql",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qc",
-                f'CREATE DATABASE "{name}"',
-            ],
-            check=True,
-        )
+        server = re.sub(r"/[^/]*$", "/postgres", info["base"])  # DATABASE_URL's server
+        for statement in (
+            f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+            f'CREATE DATABASE "{name}"',
+        ):
+            subprocess.run(["psql", server, "-qc", statement], check=True)
         env["DATABASE_URL"] = re.sub(r"/[^/]*$", f"/{name}", info["base"])
     return env
 

@@ -1,4 +1,4 @@
-"""Caching of the plan's heavy pieces (the plan tree for readers, the overview's roll-up).
+"""Caching of the plan's heavy pieces (the plan tree, the overview's roll-up).
 
 The same scheme as the board's (kpis.cache): cached pieces are keyed by a version token kept in
 the database and replaced in the same transaction as any write to the plan, so every gunicorn
