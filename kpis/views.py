@@ -35,6 +35,7 @@ from kpis.services import (
     return_save,
     return_send_back,
 )
+from trustplan.http import parse_id
 
 
 def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | None:
@@ -47,19 +48,12 @@ def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | 
     return default_period(periods)
 
 
-def _int_or_none(text: str | None) -> int | None:
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None
-
-
 @require_safe
 def matrix(request: HttpRequest) -> HttpResponse:
     periods = PeriodIndex()
     period = period_from_request(request, periods)
     phase = request.GET.get("phase") if request.GET.get("phase") in Phase.values else ""
-    area = _int_or_none(request.GET.get("area"))
+    area = parse_id(request.GET.get("area"))
     exceptions_only = request.GET.get("exceptions") == "1"
     focus_academy = request.GET.get("academy", "")
     focus_outcome = request.GET.get("outcome", "")
@@ -329,7 +323,7 @@ def _central_return(request: HttpRequest, academy_slug: str, period_slug: str) -
 
 
 def _version(request: HttpRequest) -> int:
-    return _int_or_none(request.POST.get("version")) or 0
+    return parse_id(request.POST.get("version")) or 0
 
 
 @require_POST

@@ -32,6 +32,8 @@ class ActionResource(SafeModelResource):
 class ProgressUpdateResource(SafeModelResource):
     class Meta:
         model = ProgressUpdate
+        # The model's own rules (an update's date: not after today, not before the plan).
+        clean_model_instances = True
 
 
 class ObjectiveInline(admin.TabularInline):

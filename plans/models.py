@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
@@ -140,7 +141,9 @@ class ActionStatus(models.TextChoices):
 class ActionQuerySet(models.QuerySet):
     def with_current_status(self) -> ActionQuerySet:
         """Annotate ``latest_status`` and ``latest_update_at`` from the newest progress update."""
-        latest = ProgressUpdate.objects.filter(action=OuterRef("pk")).order_by("-date", "-pk")
+        latest = ProgressUpdate.objects.filter(action=OuterRef("pk")).order_by(
+            "-date", "-created_at", "-pk"
+        )
         return self.annotate(
             latest_status=Subquery(latest.values("status")[:1]),
             latest_update_on=Subquery(latest.values("date")[:1]),
@@ -199,7 +202,7 @@ class Action(models.Model):
         """The latest progress update's status; "not started" before the first update."""
         if hasattr(self, "latest_status"):  # annotated by with_current_status(): no query
             return self.latest_status or ActionStatus.NOT_STARTED
-        latest = self.updates.order_by("-date", "-pk").first()
+        latest = self.updates.order_by("-date", "-created_at", "-pk").first()
         return latest.status if latest else ActionStatus.NOT_STARTED
 
     @property
@@ -235,7 +238,8 @@ class ProgressUpdate(models.Model):
     history = HistoricalRecords()
 
     class Meta:
-        ordering = ["-date", "-pk"]
+        # Newest first: by date, then by when it was posted (two updates on one day).
+        ordering = ["-date", "-created_at", "-pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ActionStatus.values), name="progressupdate_status_valid"
@@ -249,6 +253,34 @@ class ProgressUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%d %b %Y} {self.get_status_display()}: {self.action}"
+
+    def clean(self) -> None:
+        super().clean()
+        plan = self.action.objective.plan if self.action_id else None
+        problem = update_date_problem(self.date, plan)
+        if problem:
+            raise ValidationError({"date": problem})
+
+
+def update_date_problem(
+    date: datetime.date | None, plan: Plan | None, today: datetime.date | None = None
+) -> str | None:
+    """Why a progress update may not carry this date, or None.
+
+    An action's status is its latest-dated update, so an update dated in the future would
+    outrank every later one (a "complete" dated 9999 freezes the action for ever).
+    """
+    if date is None:
+        return None
+    today = today or timezone.localdate()
+    if date > today:
+        return f"The date cannot be after today ({today:%d %b %Y}): post an update when it happens."
+    if plan is not None and date.year < plan.start_year:
+        return (
+            f"The date cannot be before the plan's first year ({plan.start_year}): "
+            f"{date:%d %b %Y} is earlier."
+        )
+    return None
 
 
 class PlanVersion(models.Model):

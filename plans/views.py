@@ -21,7 +21,7 @@ from kpis.cache import cached_fragment
 from plans.cache import bump_plan_version, plan_and_board_version
 from plans.filters import ActionFilter
 from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
-from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
+from plans.models import Action, Aim, Plan, PlanStatus, ProgressUpdate, StrategicObjective
 from plans.selectors import (
     action_rows,
     actions_for_display,
@@ -30,7 +30,7 @@ from plans.selectors import (
     kpi_rag_map,
     plan_tree,
 )
-from trustplan.http import form_data
+from trustplan.http import form_data, parse_id
 
 
 def _require_central(request: HttpRequest) -> None:
@@ -51,9 +51,9 @@ def can_post_update(user, action: Action) -> bool:
 def _plan_from_request(request: HttpRequest) -> Plan | None:
     plan_id = request.GET.get("plan")
     if plan_id:
-        if not plan_id.isdigit():
+        if parse_id(plan_id) is None:
             raise Http404("No such plan")
-        return get_object_or_404(Plan, pk=plan_id)
+        return get_object_or_404(Plan, pk=parse_id(plan_id))
     return active_plan()
 
 
@@ -141,7 +141,7 @@ def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> 
         "criteria": action.objective.success_criteria.filter(aims__in=aim_ids)
         .distinct()
         .order_by("position"),
-        "updates": action.updates.select_related("author").order_by("-date", "-pk"),
+        "updates": action.updates.select_related("author").order_by("-date", "-created_at", "-pk"),
         "history": action.history.select_related("history_user").order_by("-history_date")[:50],
         "rag": rag,
         "rag_period": period,
@@ -165,7 +165,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not can_post_update(request.user, action):
         raise PermissionDenied("Only the action's owners and central team post progress.")
-    form = ProgressUpdateForm(request.POST)
+    form = ProgressUpdateForm(request.POST, instance=ProgressUpdate(action=action))
     if not form.is_valid():
         messages.error(request, "The update was not posted: please correct the fields below.")
         context = _detail_context(request, pk, form)
@@ -282,8 +282,9 @@ def action_create(request: HttpRequest, objective_id: int) -> HttpResponse:
     )
     _editable_plan(objective.plan)
     initial = {}
-    if request.GET.get("aim", "").isdigit():
-        initial["aims"] = [int(request.GET["aim"])]
+    aim_id = parse_id(request.GET.get("aim"))
+    if aim_id is not None:
+        initial["aims"] = [aim_id]
     form = ActionForm(*form_data(request), objective=objective, initial=initial)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():

@@ -359,6 +359,11 @@ UPDATE_POSTS = [
     {"status": "", "date": "2024-01-01"},
     {"status": "🙂", "date": ""},
     {"status": "complete", "date": "2024-01-01", "evidence_url": "ftp//broken"},
+    # Far-future and far-past dates: the latest-dated update is the action's status, so a
+    # "complete" dated 9999 would freeze the action for ever.
+    {"status": "complete", "date": "9999-12-31"},
+    {"status": "on_track", "date": "0001-01-01"},
+    {"status": "on_track", "date": "2022-12-31"},  # before the 2023/24 plan's first year
 ]
 
 
@@ -382,6 +387,13 @@ QUERIES = [
     ("kpis:matrix", "?academy=" + "x" * 5000, 200),
     ("home", "?period=" + "🙂", 404),
     ("plans:plan", "?plan=abc", 404),
+    # Not ASCII digits: "²".isdigit() is true but int() fails; int("٣") is 3.
+    ("plans:plan", "?plan=²", 404),
+    ("plans:plan", "?plan=٣", 404),
+    ("plans:plan", "?plan=+1", 404),
+    ("plans:plan", "?plan=99999999999999999999999", 404),
+    ("kpis:matrix", "?area=²", 200),
+    ("kpis:matrix", "?area=٣", 200),
     ("plans:plan", "?plan=999999", 404),
     ("plans:plan", "?status=exploded", 200),
     ("plans:plan", "?owner=abc&monitor=-1&academy=🙂", 200),
@@ -395,6 +407,14 @@ QUERIES = [
 def test_a_malformed_query_string_never_breaks_a_page(client_for, trust, name, query, status):
     response = client_for("trustee").get(reverse(name) + query)
     assert response.status_code == status
+
+
+@pytest.mark.parametrize("aim", ["²", "٣", "1²", "99999999999999999999999", "-1", " 1"])
+def test_a_malformed_aim_on_the_new_action_page_is_ignored(client_for, trust, aim):
+    objective = trust.objectives.first()
+    url = reverse("plans:action_create", args=[objective.pk])
+    response = client_for("central").get(url, {"aim": aim})
+    assert response.status_code == 200
 
 
 LOGINS = [
