@@ -215,6 +215,9 @@ def return_save(
     ``version`` is the return's version when the form was opened (0 for a new return): if
     anyone has saved since, nothing is written and ReturnConflict lists what they changed.
     """
+    # The period as it is now, locked until this save commits: a period closed a moment ago
+    # refuses the save, and closing waits for a save in progress (never a value after closing).
+    period = Period.objects.select_for_update().get(pk=period.pk)
     ret = Return.objects.filter(academy=academy, period=period).first()
     check_editable(ret=ret, period=period, user=user)
     existing = {
@@ -398,7 +401,10 @@ def return_reopen(*, ret: Return, user, version: int) -> Return:
     )
 
 
+@transaction.atomic
 def period_set_open(*, period: Period, is_open: bool) -> Period:
+    """Open or close a period for entry; waits for any return save in progress (it locks)."""
+    Period.objects.select_for_update().filter(pk=period.pk).first()
     period.is_open = is_open
     period.save(update_fields=["is_open"])
     return period

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
@@ -395,35 +395,56 @@ def move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     obj = get_object_or_404(model, pk=pk)
     plan = _plan_of(obj)
     _editable_plan(plan)
+    try:
+        with transaction.atomic():
+            _move_locked(obj, plan, direction)
+    except IntegrityError:
+        # Only if the database's own serialisation let two moves through at once.
+        messages.error(
+            request, "Someone else moved this at the same moment; nothing changed. Try again."
+        )
+    return redirect(_plan_url(plan))
+
+
+def _move_locked(obj, plan: Plan, direction: str) -> None:
+    """Swap ``obj`` with its neighbour, holding a lock on the parent so moves run one at a time.
+
+    Two moves at once would otherwise read the same positions and collide on the unique
+    positions (or the free value used to swap): the parent's row lock (PostgreSQL) or the
+    immediate transaction (SQLite) makes the second read what the first wrote.
+    """
+    model = type(obj)
     if isinstance(obj, StrategicObjective):
+        Plan.objects.select_for_update().filter(pk=plan.pk).first()
         siblings, field = list(plan.objectives.order_by("number")), "number"
-    elif isinstance(obj, Aim):
-        siblings, field = list(obj.objective.aims.order_by("position")), "position"
     else:
-        siblings, field = list(obj.objective.actions.order_by("position", "pk")), "position"
-    index = next(i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk)
+        StrategicObjective.objects.select_for_update().filter(pk=obj.objective_id).first()
+        if isinstance(obj, Aim):
+            siblings, field = list(obj.objective.aims.order_by("position")), "position"
+        else:
+            siblings = list(obj.objective.actions.order_by("position", "pk"))
+            field = "position"
+    index = next((i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk), None)
+    if index is None:  # deleted a moment ago
+        return
     other_index = index - 1 if direction == "up" else index + 1
-    if isinstance(obj, Action) and 0 <= other_index < len(siblings):
+    if not 0 <= other_index < len(siblings):
+        return
+    if isinstance(obj, Action):
         # Actions may share positions (made outside the app): renumber them all in order.
         siblings[index], siblings[other_index] = siblings[other_index], siblings[index]
         for position, sibling in enumerate(siblings, start=1):
             sibling.position = position
-        with transaction.atomic():
-            Action.objects.bulk_update(siblings, ["position"])
-            bump_plan_version()  # bulk_update sends no signals
-        return redirect(_plan_url(plan))
-    if 0 <= other_index < len(siblings):
-        other = siblings[other_index]
-        with transaction.atomic():
-            mine, theirs = getattr(obj, field), getattr(other, field)
-            if mine == theirs:  # actions may share a position: make them distinct first
-                theirs = mine + (1 if direction == "down" else -1)
-            # Through a free value, because objectives and aims are unique per position.
-            model.objects.filter(pk=obj.pk).update(**{field: 32000})
-            model.objects.filter(pk=other.pk).update(**{field: max(mine, 0)})
-            model.objects.filter(pk=obj.pk).update(**{field: max(theirs, 0)})
-            bump_plan_version()  # update() sends no signals
-    return redirect(_plan_url(plan))
+        Action.objects.bulk_update(siblings, ["position"])
+        bump_plan_version()  # bulk_update sends no signals
+        return
+    mine, theirs = getattr(siblings[index], field), getattr(siblings[other_index], field)
+    other = siblings[other_index]
+    # Through a free value, because objectives and aims are unique per position.
+    model.objects.filter(pk=obj.pk).update(**{field: 32000})
+    model.objects.filter(pk=other.pk).update(**{field: mine})
+    model.objects.filter(pk=obj.pk).update(**{field: theirs})
+    bump_plan_version()  # update() sends no signals
 
 
 @require_POST

@@ -8,6 +8,7 @@ Every other setting that differs between machines comes from the environment too
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -136,6 +137,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # Tests use a file too (not Django's shared in-memory database, whose table locks fail at
+    # once instead of waiting), so tests/test_races.py meets SQLite's real locking. One file per
+    # test process, so parallel runs never share one.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get(
+            "TRUSTPLAN_TEST_DB",
+            str(Path(tempfile.gettempdir()) / f"trustplan-test-{os.getpid()}.sqlite3"),
+        )
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -287,15 +287,15 @@ def test_saving_a_whole_return_takes_a_fixed_number_of_queries(academy_a, summer
     kpis = _with_kpis(count)
     assert len(kpis) == count
     Period.objects.create(year_start=2022, term=Term.SUMMER)  # the change targets' baseline
-    # A new draft return: 1 savepoint (atomic), 2 return lookup, 3 values lookup,
-    # 4 savepoint, 5 insert return, 6 its history row, 7 release, 8 bulk insert of the
-    # values, 9 their history rows in bulk, 10 release. (A draft is not on the board, so the
-    # board's cache token is left alone.)
-    assert _queries_to_save(academy_a, summer, cast["head_a"], kpis, version=0) == 10
-    # Change every value and submit: 1 savepoint, 2 return lookup, 3 values lookup,
-    # 4 periods, 5 academy targets, 6 baseline values, 7 national figures (the red-needs-a-
-    # note check), 8 version claim, 9 bulk update of the values, 10 their history rows,
-    # 11 return save, 12 its history row, 13 board version bump, 14 release.
+    # A new draft return: 1 savepoint (atomic), 2 the period, locked against closing, 3 return
+    # lookup, 4 values lookup, 5 savepoint, 6 insert return, 7 its history row, 8 release,
+    # 9 bulk insert of the values, 10 their history rows in bulk, 11 release. (A draft is not
+    # on the board, so the board's cache token is left alone.)
+    assert _queries_to_save(academy_a, summer, cast["head_a"], kpis, version=0) == 11
+    # Change every value and submit: 1 savepoint, 2 the period (locked), 3 return lookup,
+    # 4 values lookup, 5 periods, 6 academy targets, 7 baseline values, 8 national figures
+    # (the red-needs-a-note check), 9 version claim, 10 bulk update of the values, 11 their
+    # history rows, 12 return save, 13 its history row, 14 board version bump, 15 release.
     changed = full_values(kpis)
     for k in kpis:
         if k.measure == "percentage":
@@ -315,5 +315,5 @@ def test_saving_a_whole_return_takes_a_fixed_number_of_queries(academy_a, summer
             was={},
             submit=True,
         )
-    assert len(context.captured_queries) == 14
+    assert len(context.captured_queries) == 15
     assert Return.objects.get(academy=academy_a, period=summer).status == ReturnStatus.SUBMITTED
