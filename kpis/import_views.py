@@ -21,7 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from academies import roles
 from kpis.export import example_workbook, template_workbook
-from kpis.importer import IMPORT_STATES, apply_import, prepare_import
+from kpis.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
 from kpis.models import Period, ReturnStatus
 from kpis.selectors import PeriodIndex, default_period
 from kpis.workbook import WorkbookRefused, check_size
@@ -106,6 +106,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 "filename": filename,
                 "period": period.pk if period else None,
                 "state": state,
+                # What the person saw: confirming refuses if any of these returns moved on.
+                "versions": [[a, y, t, v] for (a, (y, t)), v in preview.return_versions.items()],
             }
         return render(request, "kpis/import_preview.html", {"preview": preview, "token": token})
     return render(
@@ -136,7 +138,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
             "nothing was written. Upload it again to see why.",
         )
         return redirect("imports:upload")
-    counts = apply_import(preview, user=request.user)
+    seen = {(a, (y, t)): v for a, y, t, v in pending.get("versions", [])}
+    try:
+        counts = apply_import(preview, user=request.user, expected_versions=seen)
+    except ImportConflict as conflict:
+        for line in conflict.messages:
+            messages.error(request, line)
+        return redirect("imports:upload")
     path.unlink(missing_ok=True)
     del request.session["import"]
     summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)

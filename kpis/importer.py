@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from openpyxl.utils import get_column_letter
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -75,6 +75,14 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+class ImportConflict(Exception):
+    """The data changed between the preview and the confirm: nothing was written."""
+
+    def __init__(self, messages: list[str]) -> None:
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
 @dataclass
 class IncomingValue:
     kpi: KPI
@@ -104,6 +112,9 @@ class ImportPreview:
     updates: list[ValueChange] = field(default_factory=list)
     unchanged: int = 0
     plan: object | None = None  # plans.workbook.PlanImport
+    # The version of each return the import would change, as the preview saw it (0: none yet).
+    # apply_import refuses if any has moved on: someone saved since the preview.
+    return_versions: dict[tuple[int, tuple[int, int]], int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -591,13 +602,49 @@ def _diff_values(preview: ImportPreview, incoming: list[IncomingValue], lookups:
             )
             continue
         (preview.updates if old else preview.creates).append(ValueChange(value, old))
+        preview.return_versions[(value.academy.pk, value.period_key)] = ret.version if ret else 0
 
 
-@transaction.atomic
-def apply_import(preview: ImportPreview, *, user) -> dict[str, int]:
-    """Write a problem-free preview, all of it or nothing. Returns counts of what changed."""
+def apply_import(preview: ImportPreview, *, user, expected_versions=None) -> dict[str, int]:
+    """Write a problem-free preview, all of it or nothing. Returns counts of what changed.
+
+    ``expected_versions`` are the returns' versions when the person saw the preview (by default
+    this preview's own): if anyone has saved one of those returns since, ImportConflict says
+    whose and nothing is written, so a head's values are never overwritten unseen.
+    """
     if not preview.ok:
         raise ValueError("An import with problems cannot be applied.")
+    expected = preview.return_versions if expected_versions is None else expected_versions
+    try:
+        with transaction.atomic():
+            return _apply(preview, user=user, expected=expected)
+    except IntegrityError as error:  # a row created at the same moment by someone else
+        raise ImportConflict(
+            ["Someone else saved some of these values at the same moment; nothing was imported."]
+        ) from error
+
+
+def _check_versions(preview, returns, touched, academies, expected) -> None:
+    changed = []
+    for academy_id, key in sorted(touched):
+        ret = returns.get((academy_id, key))
+        now = ret.version if ret else 0
+        if now != expected.get((academy_id, key), 0):
+            who = ""
+            if ret is not None and ret.updated_by_id:
+                who = f" by {ret.updated_by.get_full_name() or ret.updated_by.username}"
+            changed.append(
+                f"{academies[academy_id].name}'s return for {preview.period_label(key)} was "
+                f"changed{who} after the preview"
+            )
+    if changed:
+        raise ImportConflict(
+            changed
+            + ["Nothing was imported: upload the file again to see the values as they are now."]
+        )
+
+
+def _apply(preview: ImportPreview, *, user, expected) -> dict[str, int]:
     reason = f"Imported from {preview.filename}"[:100]
     now = timezone.now()
     if preview.new_periods:
@@ -611,12 +658,18 @@ def apply_import(preview: ImportPreview, *, user) -> dict[str, int]:
     changes = preview.creates + preview.updates
     touched = {(c.incoming.academy.pk, c.incoming.period_key) for c in changes}
     academies = {c.incoming.academy.pk: c.incoming.academy for c in changes}
+    # Lock the periods first, as a head's save does (so the two wait for each other in the same
+    # order and never deadlock), then the returns, and compare their versions with the preview.
+    touched_periods = sorted({periods[k].pk for _, k in touched})
+    list(Period.objects.select_for_update().filter(pk__in=touched_periods).order_by("pk"))
     returns = {
         (r.academy_id, (r.period.year_start, r.period.term)): r
-        for r in Return.objects.filter(period__in=[periods[k] for _, k in touched]).select_related(
-            "period"
-        )
+        for r in Return.objects.select_for_update(of=("self",))
+        .filter(period__in=touched_periods)
+        .select_related("period", "updated_by")
+        .order_by("pk")
     }
+    _check_versions(preview, returns, touched, academies, expected)
     new_returns, changed_returns = [], []
     for academy_id, key in sorted(touched):
         ret = returns.get((academy_id, key))

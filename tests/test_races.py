@@ -221,3 +221,69 @@ def test_two_moves_at_once_never_break(trust, cast, kind):
         positions = sorted(rows().values_list(field, flat=True))
         assert positions == list(range(positions[0], positions[0] + len(positions))), positions
         assert len(set(positions)) == len(ordered)
+
+
+def _workbook(value) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "2024-25 Autumn"
+    sheet.append(["KPI", "Aldersley High School", "Moreton School"])
+    sheet.append(["2.1 Attendance > 95%", value, value])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_import_confirmed_after_a_heads_save_refuses(
+    trust, cast, period, academy_a, settings, tmp_path
+):
+    """The head saves between the preview and the confirm: the import refuses, naming whose."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.TRUSTPLAN_IMPORT_DIR = tmp_path
+    attendance = KPI.objects.get(code="2.1")
+    admin = Client()
+    admin.force_login(cast["admin"])
+    upload = SimpleUploadedFile("returns.xlsx", _workbook(91))
+    response = admin.post(reverse("imports:upload"), {"file": upload, "state": "submitted"})
+    assert response.status_code == 200
+    token = admin.session["import"]["token"]
+    _save(academy_a, period, cast["head_a"], [attendance], 97, 0)()
+    response = admin.post(reverse("imports:confirm"), {"token": token}, follow=True)
+    text = response.content.decode()
+    assert "Aldersley High School" in text and "changed by t-head-a after the preview" in text
+    assert "Nothing was imported" in text
+    assert KPIValue.objects.get(academy=academy_a, period=period, kpi=attendance).value == 97
+    assert not KPIValue.objects.filter(period=period).exclude(academy=academy_a).exists()
+
+
+def test_import_confirm_vs_a_heads_save(trust, cast, period, academy_a):
+    from kpis.importer import ImportConflict, apply_import, prepare_import
+
+    attendance = KPI.objects.get(code="2.1")
+    for round_ in range(ROUNDS):
+        ret = Return.objects.filter(academy=academy_a, period=period).first()
+        if ret is not None and ret.status != ReturnStatus.DRAFT:
+            ret.status = ReturnStatus.DRAFT
+            ret.save()
+        version = Return.objects.get(pk=ret.pk).version if ret else 0
+        others = KPIValue.objects.filter(period=period, kpi=attendance).exclude(academy=academy_a)
+        before = list(others.values_list("value", flat=True))
+        preview = prepare_import(_workbook(80 + round_), "returns.xlsx", state="submitted")
+        assert preview.ok and preview.creates + preview.updates, preview.problems
+        results = together(
+            lambda preview=preview: apply_import(preview, user=cast["admin"]),
+            _save(academy_a, period, cast["head_a"], [attendance], 60 + round_, version),
+            expected=(*EXPECTED, ImportConflict),
+        )
+        assert len(_failed(results)) == 1, results
+        stored = KPIValue.objects.get(academy=academy_a, period=period, kpi=attendance).value
+        imported = not isinstance(results[0], BaseException)
+        assert stored == (80 + round_ if imported else 60 + round_)
+        after = list(others.values_list("value", flat=True))
+        # All or nothing: Moreton's value from the same file lands only with Aldersley's.
+        assert after == ([80 + round_] if imported else before)

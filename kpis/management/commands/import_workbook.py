@@ -5,7 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from kpis.importer import IMPORT_STATES, apply_import, prepare_import
+from kpis.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
 from kpis.models import Period
 
 
@@ -55,7 +55,10 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing was written.")
             return
-        counts = apply_import(preview, user=user)
+        try:
+            counts = apply_import(preview, user=user)
+        except ImportConflict as conflict:
+            raise CommandError(" ".join(conflict.messages)) from conflict
         self.stdout.write(
             self.style.SUCCESS("Imported: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         )
