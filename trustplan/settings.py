@@ -246,13 +246,11 @@ AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES",
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind N reverse proxies, the client address is the Nth from the right of X-Forwarded-For.
+# Behind N reverse proxies, the client address is the Nth entry from the right of
+# X-Forwarded-For: the one the outermost trusted proxy appended, never one the client wrote
+# (trustplan/client_ip.py; it reads TRUSTPLAN_PROXY_COUNT at each request).
 TRUSTPLAN_PROXY_COUNT = int(os.environ.get("TRUSTPLAN_PROXY_COUNT", "0"))
-if TRUSTPLAN_PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = TRUSTPLAN_PROXY_COUNT
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
-else:
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "trustplan.client_ip.client_ip"
 
 # Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

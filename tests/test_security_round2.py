@@ -1,0 +1,132 @@
+"""Security and reliability, second round (issue 13): login lockout behind proxies, the
+password-change throttle and Cache-Control on signed-in responses."""
+
+from __future__ import annotations
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+# --- Login lockout behind reverse proxies ------------------------------------------------------
+
+PROXY = "10.0.0.1"  # the socket address: the proxy nearest the app
+ATTACKER = "203.0.113.9"
+VICTIM = "198.51.100.7"
+
+
+def _chain(client_address: str, proxies: int) -> str:
+    """What the proxies append: the client's address, then each inner proxy's but the last."""
+    return ", ".join([client_address] + [f"10.0.1.{i}" for i in range(1, proxies)])
+
+
+def _login(client, password: str, *, forwarded: str | None, username: str = "t-trustee"):
+    extra = {"REMOTE_ADDR": PROXY}
+    if forwarded is not None:
+        extra["HTTP_X_FORWARDED_FOR"] = forwarded
+    return client.post(reverse("login"), {"username": username, "password": password}, **extra)
+
+
+@pytest.fixture(params=[1, 2], ids=["1 proxy", "2 proxies"])
+def proxies(request, settings):
+    settings.TRUSTPLAN_PROXY_COUNT = request.param
+    return request.param
+
+
+def test_axes_takes_the_client_address_from_trustplan():
+    from axes.helpers import get_client_ip_address
+    from django.test import RequestFactory
+
+    assert settings.AXES_CLIENT_IP_CALLABLE == "trustplan.client_ip.client_ip"
+    request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(settings, "TRUSTPLAN_PROXY_COUNT", 1)
+        assert get_client_ip_address(request) == "2.2.2.2"
+
+
+def test_varying_the_left_hand_entries_still_locks_out(client, cast, proxies):
+    for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        forwarded = f"192.0.2.{attempt}, 10.9.{attempt}.1, {_chain(ATTACKER, proxies)}"
+        assert _login(client, "wrong", forwarded=forwarded).status_code == 200
+    response = _login(client, "wrong", forwarded="spoofed, " + _chain(ATTACKER, proxies))
+    assert response.status_code == 429
+    # Locked: even the right password, with yet another made-up left-hand entry.
+    response = _login(client, PASSWORD, forwarded="192.0.2.200, " + _chain(ATTACKER, proxies))
+    assert response.status_code == 429
+    assert not response.wsgi_request.user.is_authenticated
+    attempt = AccessAttempt.objects.get(username="t-trustee")
+    assert attempt.ip_address == ATTACKER
+    assert attempt.failures_since_start >= settings.AXES_FAILURE_LIMIT
+
+
+# The attacker's own X-Forwarded-For (before the proxies append theirs): nothing, empty,
+# garbage. None of it may make the lockout key one that other people share.
+ATTACKER_HEADERS = [None, "", " ", "unknown", "not-an-address", ","]
+
+
+@pytest.mark.parametrize("sent", ATTACKER_HEADERS, ids=repr)
+def test_an_attacker_cannot_lock_the_username_out_for_another_address(client, cast, proxies, sent):
+    chain = _chain(ATTACKER, proxies)
+    forwarded = chain if sent is None else f"{sent}, {chain}"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "wrong", forwarded=forwarded)
+    assert _login(client, PASSWORD, forwarded=forwarded).status_code == 429
+    # The real user, at another address behind the same proxies, still signs in.
+    response = _login(client, PASSWORD, forwarded=_chain(VICTIM, proxies))
+    assert response.status_code == 302
+    assert response.wsgi_request.user.username == "t-trustee"
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) <= {ATTACKER, VICTIM}
+
+
+def test_fewer_entries_than_proxies_are_keyed_on_the_socket_address(client, cast, settings):
+    settings.TRUSTPLAN_PROXY_COUNT = 2
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "wrong", forwarded=f"192.0.2.{attempt}")
+    assert _login(client, PASSWORD, forwarded="192.0.2.99").status_code == 429
+    assert AccessAttempt.objects.get(username="t-trustee").ip_address == PROXY
+
+
+def test_with_no_proxies_forwarded_for_is_ignored(client, cast, settings):
+    settings.TRUSTPLAN_PROXY_COUNT = 0
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "wrong", forwarded=f"192.0.2.{attempt}")
+    # Locked on the socket address, whatever X-Forwarded-For says…
+    assert _login(client, PASSWORD, forwarded=VICTIM).status_code == 429
+    assert _login(client, PASSWORD, forwarded=None).status_code == 429
+    assert AccessAttempt.objects.get(username="t-trustee").ip_address == PROXY
+    # …and another socket address is another key.
+    response = client.post(
+        reverse("login"), {"username": "t-trustee", "password": PASSWORD}, REMOTE_ADDR=VICTIM
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("count", "forwarded", "expected"),
+    [
+        (0, "1.1.1.1", PROXY),
+        (1, "1.1.1.1", "1.1.1.1"),
+        (1, "9.9.9.9, 1.1.1.1", "1.1.1.1"),
+        (1, "9.9.9.9,1.1.1.1:8443", "1.1.1.1"),
+        (1, "9.9.9.9, [2001:db8::1]:443", "2001:db8::1"),
+        (1, "9.9.9.9, 2001:DB8:0::1", "2001:db8::1"),
+        (2, "9.9.9.9, 1.1.1.1, 10.0.1.1", "1.1.1.1"),
+        (2, "1.1.1.1", PROXY),
+        (1, "", PROXY),
+        (1, "9.9.9.9, garbage", PROXY),
+        (1, "9.9.9.9, ", PROXY),
+        (3, "a, b, 1.1.1.1, c, d", "1.1.1.1"),
+    ],
+)
+def test_the_client_address_is_the_nth_forwarded_entry_from_the_right(
+    settings, count, forwarded, expected
+):
+    from django.test import RequestFactory
+
+    from trustplan.client_ip import client_ip
+
+    settings.TRUSTPLAN_PROXY_COUNT = count
+    request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
