@@ -130,3 +130,114 @@ def test_the_client_address_is_the_nth_forwarded_entry_from_the_right(
     settings.TRUSTPLAN_PROXY_COUNT = count
     request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+# --- Password-change throttle -----------------------------------------------------------------
+
+NEW_PASSWORD = "another-long-password-7"
+CHANGE_URLS = ["password_change", "admin:password_change"]
+
+
+def _change(client, old: str, *, url: str = "password_change"):
+    return client.post(
+        reverse(url),
+        {"old_password": old, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+
+
+def _password_is(user, password: str) -> bool:
+    user.refresh_from_db()
+    return user.check_password(password)
+
+
+@pytest.mark.parametrize("url", CHANGE_URLS)
+def test_wrong_current_passwords_lock_the_password_change(client_for, cast, url):
+    client = client_for("admin" if url.startswith("admin:") else "trustee")
+    user = cast["admin" if url.startswith("admin:") else "trustee"]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = _change(client, "wrong-guess", url=url)
+        assert response.status_code == 200
+        assert "Your old password was entered incorrectly" in response.content.decode()
+    # Now even the right current password is refused, with a clear message…
+    response = _change(client, PASSWORD, url=url)
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many wrong current passwords" in page
+    assert "15 minutes" in page
+    assert _password_is(user, PASSWORD)
+    # …and recorded where administrators can see it.
+    from trustplan.models import PasswordChangeFailure
+
+    assert PasswordChangeFailure.objects.filter(user=user).count() == settings.AXES_FAILURE_LIMIT
+    assert {f.ip_address for f in PasswordChangeFailure.objects.filter(user=user)} == {"127.0.0.1"}
+
+
+def test_a_locked_password_change_does_not_check_the_password(client_for, cast, monkeypatch):
+    from django.contrib.auth.models import User
+
+    client = client_for("trustee")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _change(client, "wrong-guess")
+    checked = []
+    monkeypatch.setattr(User, "check_password", lambda self, raw: checked.append(raw) or True)
+    assert _change(client, PASSWORD).status_code == 429
+    assert checked == []
+
+
+def test_the_password_change_lock_holds_across_sessions_and_cools_off(client, cast, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trustplan.models import PasswordChangeFailure
+
+    client.force_login(cast["trustee"])
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _change(client, "wrong-guess")
+    # Another session (another browser, another gunicorn worker) is locked too: the count is in
+    # the database, not in a process's memory (tests run with a dummy cache).
+    from django.test import Client
+
+    other = Client()
+    other.force_login(cast["trustee"])
+    assert _change(other, PASSWORD).status_code == 429
+    # Other people are not affected.
+    other.force_login(cast["governor"])
+    assert _change(other, PASSWORD).status_code == 302
+    # After the cool-off the right password works again.
+    PasswordChangeFailure.objects.filter(user=cast["trustee"]).update(
+        attempted_at=timezone.now() - settings.AXES_COOLOFF_TIME - timedelta(seconds=1)
+    )
+    response = _change(client, PASSWORD)
+    assert response.status_code == 302
+    assert _password_is(cast["trustee"], NEW_PASSWORD)
+
+
+def test_a_correct_password_change_resets_the_count(client_for, cast):
+    from trustplan.models import PasswordChangeFailure
+
+    client = client_for("trustee")
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        _change(client, "wrong-guess")
+    assert _change(client, PASSWORD).status_code == 302
+    assert not PasswordChangeFailure.objects.filter(user=cast["trustee"]).exists()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = _change(client, "wrong-guess")
+        assert response.status_code == 200
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": NEW_PASSWORD, "new_password1": PASSWORD, "new_password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert _password_is(cast["trustee"], PASSWORD)
+
+
+def test_administrators_see_password_change_failures_in_the_admin(client_for, cast):
+    _change(client_for("trustee"), "wrong-guess")
+    client = client_for("admin")
+    response = client.get(reverse("admin:trustplan_passwordchangefailure_changelist"))
+    assert response.status_code == 200
+    assert "t-trustee" in response.content.decode()
+    assert client_for("central").get(
+        reverse("admin:trustplan_passwordchangefailure_changelist")
+    ).status_code == 403

@@ -1,10 +1,12 @@
 """Base classes shared by every app's ModelAdmin."""
 
+from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 
 from academies.roles import is_administrator
+from trustplan.models import PasswordChangeFailure
 
 
 class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
@@ -30,3 +32,20 @@ class SafeModelResource(resources.ModelResource):
         from kpis.export import safe_text
 
         return safe_text(super().export_field(field, instance, **kwargs))
+
+
+@admin.register(PasswordChangeFailure)
+class PasswordChangeFailureAdmin(admin.ModelAdmin):
+    """Wrong current passwords on the password-change forms (trustplan.throttle), for
+    administrators to see; deleting a user's rows lifts their lock early. Not editable."""
+
+    list_display = ["user", "ip_address", "attempted_at"]
+    list_filter = ["attempted_at"]
+    search_fields = ["user__username", "ip_address"]
+    date_hierarchy = "attempted_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

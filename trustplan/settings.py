@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "academies",
     "kpis",
     "plans",
+    # The project's own records: password-change failures (trustplan/models.py).
+    "trustplan",
 ]
 
 MIDDLEWARE = [

@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from trustplan import views
-from trustplan.forms import LoginForm
+from trustplan.forms import LoginForm, ThrottledAdminPasswordChangeForm
 
 admin.site.site_header = "trustplan administration"
 admin.site.site_title = "trustplan"
@@ -27,15 +27,21 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
+    path("accounts/password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password_change/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    # The admin's own password change, throttled too (same URL and name, found first).
+    path(
+        "admin/password_change/",
+        admin.site.admin_view(
+            views.PasswordChangeView.as_view(
+                form_class=ThrottledAdminPasswordChangeForm,
+                success_url=reverse_lazy("admin:password_change_done"),
+            )
+        ),
     ),
     path("admin/", admin.site.urls),
 ]

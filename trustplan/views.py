@@ -1,8 +1,10 @@
 """Pages that belong to no single app: the board overview, my work and the health check."""
 
+import logging
 from datetime import date
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
@@ -27,6 +29,11 @@ from plans.selectors import (
     kpi_rag_map,
     plan_progress,
 )
+from trustplan import throttle
+from trustplan.client_ip import client_ip
+from trustplan.forms import ThrottledPasswordChangeForm
+
+logger = logging.getLogger(__name__)
 
 
 @require_safe
@@ -134,3 +141,26 @@ def my_work(request: HttpRequest) -> HttpResponse:
             "today": today,
         },
     )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's signed-in password change with the current password throttled like the login
+    (trustplan.throttle): 429 and a message while locked; a successful change resets the count.
+    Serves /accounts/password_change/ and the admin's /admin/password_change/."""
+
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "ip_address": client_ip(self.request)}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        throttle.reset(form.user)
+        return response
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            logger.warning("Password change refused for %s: too many wrong passwords", form.user)
+            response.status_code = 429
+        return response
