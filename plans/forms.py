@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.utils import timezone
 
 from academies.models import Academy, Owner
 from academies.services import owner_lookup
@@ -165,6 +166,8 @@ class ProgressUpdateForm(_Crispy, forms.ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["evidence_url"].assume_scheme = "https"
+        # The browser's date picker offers no future date (the server refuses one anyway).
+        self.fields["date"].widget.attrs["max"] = timezone.localdate().isoformat()
         self._helper()
 
     def clean(self) -> dict:
