@@ -238,6 +238,132 @@ def test_administrators_see_password_change_failures_in_the_admin(client_for, ca
     response = client.get(reverse("admin:trustplan_passwordchangefailure_changelist"))
     assert response.status_code == 200
     assert "t-trustee" in response.content.decode()
-    assert client_for("central").get(
-        reverse("admin:trustplan_passwordchangefailure_changelist")
-    ).status_code == 403
+    assert (
+        client_for("central")
+        .get(reverse("admin:trustplan_passwordchangefailure_changelist"))
+        .status_code
+        == 403
+    )
+
+
+# --- Cache-Control on signed-in responses -------------------------------------------------------
+
+
+def _no_store(response) -> bool:
+    directives = {d.strip().lower() for d in response.get("Cache-Control", "").split(",")}
+    return "no-store" in directives and "public" not in directives
+
+
+# (role, url name, args, query): pages and every export, for several roles.
+SIGNED_IN = [
+    ("trustee", "home", [], ""),
+    ("trustee", "kpis:matrix", [], ""),
+    ("trustee", "kpis:export_csv", [], ""),
+    ("trustee", "kpis:export_xlsx", [], "?period={period}"),
+    ("trustee", "kpis:detail", ["2.1"], ""),
+    ("trustee", "plans:plan", [], ""),
+    ("trustee", "plans:monitoring_index", [], ""),
+    ("trustee", "academies:scorecard", ["moreton-school"], ""),
+    ("governor", "academies:scorecard", ["moreton-school"], ""),
+    ("governor", "kpis:export_csv", [], "?period=all"),
+    ("head_a", "my", [], ""),
+    ("head_a", "entry:grid", [], ""),
+    ("head_a", "kpis:export_xlsx", [], "?period={period}"),
+    ("head_a", "password_change", [], ""),
+    ("head_a", "password_change_done", [], ""),
+    ("central", "entry:grid", [], ""),
+    ("central", "admin:index", [], ""),
+    ("central", "kpis:export_csv", [], ""),
+    ("admin", "imports:upload", [], ""),
+    ("admin", "imports:template", [], ""),
+    ("admin", "imports:example", [], ""),
+    ("admin", "admin:academies_academy_changelist", [], ""),
+    ("admin", "login", [], ""),  # a signed-in user is sent on from the login page
+]
+
+
+@pytest.mark.parametrize(("role", "name", "args", "query"), SIGNED_IN)
+def test_signed_in_pages_and_exports_are_never_stored(client_for, role, name, args, query):
+    from kpis.models import Period, Term
+
+    period = Period.objects.create(year_start=2023, term=Term.AUTUMN, is_open=True)
+    response = client_for(role).get(reverse(name, args=args) + query.format(period=period.slug))
+    assert response.status_code in (200, 302), response.status_code
+    assert _no_store(response), response.get("Cache-Control")
+    assert "private" in response["Cache-Control"]
+
+
+def test_an_admin_export_download_is_never_stored(client_for, trust):
+    response = client_for("admin").post(
+        reverse("admin:academies_owner_export"),
+        {
+            "format": "0",
+            "resource": "0",
+            "ownerresource_code": "on",
+            "ownerresource_name": "on",
+            "ownerresource_kind": "on",
+        },
+    )
+    assert response["Content-Type"] == "text/csv"
+    assert _no_store(response)
+
+
+def test_the_sign_in_and_sign_out_pages_are_never_stored(client, cast):
+    # They carry CSRF tokens; Django marks them never_cache and that is kept.
+    assert _no_store(client.get(reverse("login")))
+    client.force_login(cast["trustee"])
+    assert _no_store(client.post(reverse("logout")))
+
+
+def test_static_files_and_the_health_check_keep_their_own_caching(client_for):
+    client = client_for("trustee")
+    static = client.get("/static/bootstrap/js/bootstrap.bundle.min.js")
+    assert static.status_code == 200
+    assert "no-store" not in static.get("Cache-Control", "")
+    assert "max-age" in static.get("Cache-Control", "")
+    health = client.get(reverse("healthz"))
+    assert health["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def _through_middleware(user, header: str | None):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from trustplan.middleware import PrivateCacheMiddleware
+
+    def view(request):
+        response = HttpResponse("x")
+        if header is not None:
+            response["Cache-Control"] = header
+            response["Expires"] = "Thu, 01 Jan 2099 00:00:00 GMT"
+        return response
+
+    request = RequestFactory().get("/")
+    request.user = user or AnonymousUser()
+    return PrivateCacheMiddleware(view)(request)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (None, "private, no-store"),
+        ("public, max-age=3600", "private, no-store"),
+        ("private, max-age=600", "private, no-store"),
+        ("max-age=86400, immutable", "private, no-store"),
+        ("public, no-store", "private, no-store"),
+        ("no-store", "no-store"),
+        (
+            "max-age=0, no-cache, no-store, must-revalidate, private",
+            "max-age=0, no-cache, no-store, must-revalidate, private",
+        ),
+    ],
+)
+def test_public_caching_is_replaced_for_signed_in_users_and_stricter_kept(cast, header, expected):
+    response = _through_middleware(cast["trustee"], header)
+    assert response["Cache-Control"] == expected
+    if expected == "private, no-store":
+        assert "Expires" not in response
+    # An anonymous response keeps whatever its view set.
+    anonymous = _through_middleware(None, header)
+    assert anonymous.get("Cache-Control") == header

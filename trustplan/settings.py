@@ -84,6 +84,9 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Cache-Control: private, no-store on every response to a signed-in user (its response
+    # side runs after every inner middleware; whitenoise has answered static files already).
+    "trustplan.middleware.PrivateCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -139,13 +142,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+    # In memory (tmpfs) where the machine has one: the same locking as a disk file, no disk I/O.
+    _TEST_DB_DIR = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(tempfile.gettempdir())
     # Tests use a file too (not Django's shared in-memory database, whose table locks fail at
     # once instead of waiting), so tests/test_races.py meets SQLite's real locking. One file per
     # test process, so parallel runs never share one.
     DATABASES["default"]["TEST"] = {
         "NAME": os.environ.get(
             "TRUSTPLAN_TEST_DB",
-            str(Path(tempfile.gettempdir()) / f"trustplan-test-{os.getpid()}.sqlite3"),
+            str(_TEST_DB_DIR / f"trustplan-test-{os.getpid()}.sqlite3"),
         )
     }
 

@@ -33,7 +33,8 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
-    # The admin's own password change, throttled too (same URL and name, found first).
+    # The admin's own password change, throttled too: the URL of admin:password_change,
+    # matched here first.
     path(
         "admin/password_change/",
         admin.site.admin_view(
