@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -32,7 +34,15 @@ from academies.models import Academy
 from kpis.cache import bump_board_version
 from kpis.forms import parse_value
 from kpis.models import KPI, KPIValue, Measure, Period, Return, ReturnStatus, Term
-from kpis.workbook import Cell, Sheet, WorkbookRefused, open_sheets, to_decimal
+from kpis.workbook import (
+    Cell,
+    FormulaWithoutValue,
+    Sheet,
+    WorkbookRefused,
+    open_sheets,
+    require_saved,
+    to_decimal,
+)
 from plans.references import suggest
 
 IMPORT_STATES = (ReturnStatus.DRAFT, ReturnStatus.SUBMITTED)
@@ -73,6 +83,17 @@ class Problem:
         if self.column:
             where += f", column {self.column}"
         return f"{where}: {self.message}"
+
+
+@contextmanager
+def report_unsaved_formulas(sheet: str, problems: list[Problem]) -> Iterator[None]:
+    """Wrap the reading of a row (or a sheet): a cell read inside whose formula has no saved
+    value (kpis.workbook.Cell raises) becomes a problem naming it, and the reading stops there.
+    Every reader goes through this, so no column can take such a cell for a blank."""
+    try:
+        yield
+    except FormulaWithoutValue as error:
+        problems.extend(Problem(sheet, row, column, str(error)) for row, column in error.places)
 
 
 class ImportConflict(Exception):
@@ -254,13 +275,18 @@ def _is_blank(cell: Cell) -> bool:
     )
 
 
+def _has_content(cell: Cell | None) -> bool:
+    """Not empty: a formula with no saved value counts (reading it is a problem)."""
+    return cell is not None and (cell.formula_without_value or not _is_blank(cell))
+
+
 HEADER_SCAN_ROWS = 30
 
 
 def _classify(rows: list[tuple[int, list[Cell]]], lookups: Lookups):
     """(kind, header row number, header cells) of a sheet from its first rows."""
     for number, cells in rows:
-        texts = [_norm(c.text) for c in cells]
+        texts = [_norm(c.layout_text) for c in cells]
         non_empty = [t for t in texts if t]
         if not non_empty:
             continue
@@ -326,17 +352,20 @@ def _read_sheet(sheet: Sheet, lookups, period, preview, incoming, seen) -> None:
             pass
         return
     preview.read_sheets.append((sheet.name, kind))
-    if kind == "plan":
-        from plans.workbook import read_plan_sheet
+    # Readers guard each row; this catches a header or title cell, which stops the sheet.
+    with report_unsaved_formulas(sheet.name, preview.problems):
+        if kind == "plan":
+            from plans.workbook import read_plan_sheet
 
-        preview.plan = read_plan_sheet(sheet.name, head, header_number, rest, preview.problems)
-        return
-    if kind == "matrix":
-        _read_matrix(
-            sheet.name, header_number, header, rest, lookups, period, preview, incoming, seen
-        )
-    else:
-        _read_long(sheet.name, header, rest, lookups, preview, incoming, seen)
+            preview.plan = read_plan_sheet(sheet.name, head, header_number, rest, preview.problems)
+        elif kind == "matrix":
+            _read_matrix(
+                sheet.name, header_number, header, rest, lookups, period, preview, incoming, seen
+            )
+        else:
+            _read_long(sheet.name, header, rest, lookups, preview, incoming, seen)
+    for _ in rest:  # drain what a stopped reader left, so row limits still apply
+        pass
 
 
 def _add(incoming, seen, preview, value: IncomingValue) -> None:
@@ -383,6 +412,7 @@ def _read_matrix(
     academy_columns: dict[int, Academy] = {}
     name_column = None
     code_column = None
+    require_saved(header)
     for cell in header:
         text = cell.text
         if not text:
@@ -411,40 +441,46 @@ def _read_matrix(
     if period_key is None:
         return
     for number, cells in rows:
-        by_column = {cell.column: cell for cell in cells}
-        code_cell = by_column.get(code_column)
-        values = [(c, by_column.get(c)) for c in academy_columns]
-        has_values = any(cell is not None and not _is_blank(cell) for _, cell in values)
-        if code_cell is None or not code_cell.text:
-            if has_values:
-                preview.problems.append(
-                    Problem(
-                        name, number, get_column_letter(code_column), "values without a KPI code"
+        with report_unsaved_formulas(name, preview.problems):
+            by_column = {cell.column: cell for cell in cells}
+            code_cell = by_column.get(code_column)
+            values = [(c, by_column.get(c)) for c in academy_columns]
+            has_values = any(_has_content(cell) for _, cell in values)
+            if code_cell is None or not code_cell.text:
+                if has_values:
+                    preview.problems.append(
+                        Problem(
+                            name,
+                            number,
+                            get_column_letter(code_column),
+                            "values without a KPI code",
+                        )
                     )
+                continue
+            if re.match(r"^\d{1,2}\.\s+\D", code_cell.text) and not has_values:
+                continue  # an area row: "1. Quality of Education"
+            name_text = by_column[name_column].text if name_column in by_column else ""
+            kpi, why = lookups.kpi_from(code_cell, name_text)
+            if kpi is None:
+                if has_values or re.match(r"^\d", code_cell.text):
+                    preview.problems.append(Problem(name, number, code_cell.letter, why))
+                continue
+            for column, cell in values:
+                if cell is None:
+                    continue
+                academy = academy_columns[column]
+                where = (name, number, cell.letter)
+                value = _SKIP
+                with report_unsaved_formulas(name, preview.problems):  # each value cell says so
+                    value = _value_from(cell, kpi, academy, where, preview)
+                if value is _SKIP:
+                    continue
+                _add(
+                    incoming,
+                    seen,
+                    preview,
+                    IncomingValue(kpi, academy, period_key, value, False, None, where),
                 )
-            continue
-        if re.match(r"^\d{1,2}\.\s+\D", code_cell.text) and not has_values:
-            continue  # an area row: "1. Quality of Education"
-        name_text = by_column[name_column].text if name_column in by_column else ""
-        kpi, why = lookups.kpi_from(code_cell, name_text)
-        if kpi is None:
-            if has_values or re.match(r"^\d", code_cell.text):
-                preview.problems.append(Problem(name, number, code_cell.letter, why))
-            continue
-        for column, cell in values:
-            if cell is None:
-                continue
-            academy = academy_columns[column]
-            where = (name, number, cell.letter)
-            value = _value_from(cell, kpi, academy, where, preview)
-            if value is _SKIP:
-                continue
-            _add(
-                incoming,
-                seen,
-                preview,
-                IncomingValue(kpi, academy, period_key, value, False, None, where),
-            )
 
 
 _SKIP = object()
@@ -452,18 +488,7 @@ _SKIP = object()
 
 def _value_from(cell: Cell, kpi: KPI, academy: Academy, where, preview):
     sheet, row, column = where
-    if cell.formula_without_value:
-        preview.problems.append(
-            Problem(
-                sheet,
-                row,
-                column,
-                "the cell has a formula but no saved value: open the file in Excel or "
-                "LibreOffice and save it, so the result is stored (formulas are never run here)",
-            )
-        )
-        return _SKIP
-    if _is_blank(cell):
+    if _is_blank(cell):  # a formula with no saved value raises here
         return _SKIP
     if not kpi.applies_to(academy):
         preview.problems.append(
@@ -501,67 +526,73 @@ LONG_COLUMNS = {
 
 def _read_long(name, header, rows, lookups, preview, incoming, seen) -> None:
     columns: dict[str, int] = {}
+    require_saved(header)
     for cell in header:
         key = LONG_COLUMNS.get(_norm(cell.text))
         if key and key not in columns:
             columns[key] = cell.column
     for number, cells in rows:
-        by_column = {cell.column: cell for cell in cells}
-        kpi_cell, academy_cell, period_cell, value_cell, note_cell, na_cell = (
-            by_column.get(columns.get(key, -1)) or Cell(None, columns.get(key, 1))
-            for key in ("kpi", "academy", "period", "value", "note", "not_available")
-        )
-        if not any(c.text for c in (kpi_cell, academy_cell, period_cell, value_cell)):
-            continue  # a blank row
-        kpi, why = lookups.kpi_from(kpi_cell)
-        if kpi is None:
-            preview.problems.append(Problem(name, number, kpi_cell.letter, why))
-            continue
-        academy = lookups.academy(academy_cell.text)
-        if academy is None:
-            preview.problems.append(
-                Problem(
-                    name,
-                    number,
-                    academy_cell.letter,
-                    f"“{_short(academy_cell.text)}” is not a known academy"
-                    f"{lookups.academy_suggestion(academy_cell.text)}",
-                )
-            )
-            continue
-        period_key = parse_period_name(period_cell.text)
-        if period_key is None:
-            preview.problems.append(
-                Problem(
-                    name,
-                    number,
-                    period_cell.letter,
-                    f"“{_short(period_cell.text)}” is not a period (write e.g. 2023-24 Autumn)",
-                )
-            )
-            continue
-        where = (name, number, value_cell.letter)
-        not_available = _norm(na_cell.text) in YES | {"1"}
-        note = note_cell.text if "note" in columns else None
-        if not_available:
-            if not note:
+        with report_unsaved_formulas(name, preview.problems):
+            by_column = {cell.column: cell for cell in cells}
+            kpi_cell, academy_cell, period_cell, value_cell, note_cell, na_cell = used = [
+                by_column.get(columns.get(key, -1)) or Cell(None, columns.get(key, 1))
+                for key in ("kpi", "academy", "period", "value", "note", "not_available")
+            ]
+            require_saved(used)  # every cell of the row this reads, named at once
+            if not any(c.text for c in (kpi_cell, academy_cell, period_cell, value_cell)):
+                continue  # a blank row
+            kpi, why = lookups.kpi_from(kpi_cell)
+            if kpi is None:
+                preview.problems.append(Problem(name, number, kpi_cell.letter, why))
+                continue
+            academy = lookups.academy(academy_cell.text)
+            if academy is None:
                 preview.problems.append(
                     Problem(
-                        name, number, note_cell.letter, "“not available” needs a note saying why"
+                        name,
+                        number,
+                        academy_cell.letter,
+                        f"“{_short(academy_cell.text)}” is not a known academy"
+                        f"{lookups.academy_suggestion(academy_cell.text)}",
                     )
                 )
                 continue
-            value = None
-        else:
-            value = _value_from(value_cell, kpi, academy, where, preview)
-            if value is _SKIP:
+            period_key = parse_period_name(period_cell.text)
+            if period_key is None:
+                preview.problems.append(
+                    Problem(
+                        name,
+                        number,
+                        period_cell.letter,
+                        f"“{_short(period_cell.text)}” is not a period (write e.g. 2023-24 Autumn)",
+                    )
+                )
                 continue
-        _add(
-            incoming,
-            seen,
-            preview,
-            IncomingValue(kpi, academy, period_key, value, not_available, note, where),
-        )
+            where = (name, number, value_cell.letter)
+            not_available = _norm(na_cell.text) in YES | {"1"}
+            note = note_cell.text if "note" in columns else None
+            if not_available:
+                if not note:
+                    preview.problems.append(
+                        Problem(
+                            name,
+                            number,
+                            note_cell.letter,
+                            "“not available” needs a note saying why",
+                        )
+                    )
+                    continue
+                value = None
+            else:
+                value = _value_from(value_cell, kpi, academy, where, preview)
+                if value is _SKIP:
+                    continue
+            _add(
+                incoming,
+                seen,
+                preview,
+                IncomingValue(kpi, academy, period_key, value, not_available, note, where),
+            )
 
 
 def _diff_values(preview: ImportPreview, incoming: list[IncomingValue], lookups: Lookups) -> None:

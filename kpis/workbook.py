@@ -5,6 +5,10 @@ password-protected or corrupt file, and zip or XML bombs, before openpyxl parses
 then yields each sheet's rows as ``Cell`` lists carrying the value the spreadsheet program
 cached (formulas are never evaluated), whether a formula had no cached value, and whether the
 cell is formatted as a percentage.
+
+A formula with no cached value has nothing to import, so reading such a cell (``Cell.value``,
+``Cell.text``) raises FormulaWithoutValue, naming the cell: no reader can take it for a blank.
+Only ``Cell.layout_text``, for recognising a sheet's layout, reads it as empty.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -32,31 +36,74 @@ class WorkbookRefused(ValueError):
     """The file as a whole cannot be read; the message says why, for the person."""
 
 
+FORMULA_WITHOUT_VALUE = (
+    "the cell has a formula but no saved value: open the file in Excel or LibreOffice and save "
+    "it, so the result is stored (formulas are never run here)"
+)
+
+
+class FormulaWithoutValue(ValueError):
+    """A cell was read whose formula has no saved value; ``cells`` are the ones concerned."""
+
+    def __init__(self, cells: list[Cell]) -> None:
+        super().__init__(FORMULA_WITHOUT_VALUE)
+        self.cells = cells
+
+    @property
+    def places(self) -> list[tuple[int | None, str]]:
+        """(row, column letter) of each cell, in sheet order."""
+        found = {(cell.row, cell.letter) for cell in self.cells}
+        return sorted(found, key=lambda place: (place[0] or 0, len(place[1]), place[1]))
+
+
 @dataclass(frozen=True)
 class Cell:
-    value: object
+    saved: object  # what the spreadsheet program saved; read it through .value or .text
     column: int  # 1-based
     is_percent: bool = False
     formula_without_value: bool = False
+    row: int | None = None  # 1-based, where known
 
     @property
     def letter(self) -> str:
         return get_column_letter(self.column)
 
     @property
+    def value(self) -> object:
+        """The saved value (None for empty); raises FormulaWithoutValue if there is none."""
+        if self.formula_without_value:
+            raise FormulaWithoutValue([self])
+        return self.saved
+
+    @property
+    def layout_text(self) -> str:
+        """The text, with a formula that has no saved value read as "": only for recognising a
+        sheet's layout (its header row), never for importing."""
+        return "" if self.formula_without_value else self.text
+
+    @property
     def text(self) -> str:
-        """The cell as trimmed text ("" for empty)."""
-        if self.value is None:
+        """The cell as trimmed text ("" for empty); raises FormulaWithoutValue like .value."""
+        value = self.value
+        if value is None:
             return ""
-        if isinstance(self.value, float) and self.value.is_integer():
-            return str(int(self.value))
-        if isinstance(self.value, datetime | date):
-            return self.value.isoformat()
-        text = " ".join(str(self.value).split())
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        if isinstance(value, datetime | date):
+            return value.isoformat()
+        text = " ".join(str(value).split())
         # Our exports guard formula-like text with a leading apostrophe; read it back as written.
         if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
             text = text[1:]
         return text
+
+
+def require_saved(cells: Iterable[Cell | None]) -> None:
+    """Raise FormulaWithoutValue naming every one of `cells` whose formula has no saved value
+    (so a row that is read whole reports all of them at once)."""
+    missing = [cell for cell in cells if cell is not None and cell.formula_without_value]
+    if missing:
+        raise FormulaWithoutValue(missing)
 
 
 @dataclass
@@ -198,10 +245,11 @@ def _xlsx_rows_unchecked(values_sheet, formula_sheet) -> Iterator[tuple[int, lis
             is_formula = isinstance(raw, str) and raw.startswith("=")
             cells.append(
                 Cell(
-                    value=value,
+                    saved=value,
                     column=column,
                     is_percent=_percent_format(getattr(cell, "number_format", None)),
                     formula_without_value=is_formula and value is None,
+                    row=number,
                 )
             )
         yield number, cells
@@ -235,7 +283,10 @@ def _csv_sheet(data: bytes, filename: str) -> Sheet:
                         f"The CSV file has more than {max_rows:,} rows, the most this "
                         "installation imports at once."
                     )
-                yield number, [Cell(value or None, index) for index, value in enumerate(row, 1)]
+                yield (
+                    number,
+                    [Cell(value or None, index, row=number) for index, value in enumerate(row, 1)],
+                )
         except csv.Error as error:
             raise WorkbookRefused(f"The CSV file could not be read: {error}.") from error
 

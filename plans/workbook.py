@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from academies.models import Owner
 from academies.services import owner_lookup
 from kpis.models import KPI
+from kpis.workbook import require_saved
 from plans.cache import bump_plan_version
 from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
 from plans.references import ReferenceError, parse_kpi_codes, parse_owner_codes
@@ -92,14 +93,16 @@ class PlanImport:
 def read_plan_sheet(
     name: str, head, header_number: int, rows: Iterator, problems: list
 ) -> PlanImport:
-    from kpis.importer import Problem
+    from kpis.importer import Problem, report_unsaved_formulas
 
     title = ""
     header: dict[str, int] = {}
     for number, cells in head:
         if number < header_number and not title:
-            title = next((c.text for c in cells if c.text), "")
+            with report_unsaved_formulas(name, problems):
+                title = next((c.text for c in cells if c.text), "")
         if number == header_number:
+            require_saved(cells)  # a header cell with no value stops the sheet (kpis.importer)
             for cell in cells:
                 key = HEADERS.get(_norm(cell.text))
                 if key and key not in header:
@@ -134,7 +137,12 @@ def read_plan_sheet(
         return found
 
     for number, cells in rows:
-        texts = {cell.column: cell.text for cell in cells}
+        texts = None
+        with report_unsaved_formulas(name, problems):
+            require_saved(cells)  # the row is read whole: name every such cell in it
+            texts = {cell.column: cell.text for cell in cells}
+        if texts is None:
+            continue
         joined = " ".join(t for t in texts.values() if t)
         if not joined or set(joined) <= {"-", " "}:
             continue

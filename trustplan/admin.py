@@ -3,9 +3,12 @@
 from django.contrib import admin
 from import_export import resources
 from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
 from simple_history.admin import SimpleHistoryAdmin
 
 from academies.roles import is_administrator
+from kpis.workbook import WorkbookRefused
+from trustplan.import_formats import SavedValuesXLSX
 from trustplan.models import PasswordChangeFailure
 
 
@@ -19,6 +22,21 @@ class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
 
     def has_import_permission(self, request) -> bool:
         return is_administrator(request.user) and super().has_import_permission(request)
+
+    def get_import_formats(self):
+        """django-import-export's formats, with .xlsx read by SavedValuesXLSX (same places, so
+        a confirm form's format number means the same format)."""
+        return [
+            SavedValuesXLSX if fmt is base_formats.XLSX else fmt
+            for fmt in super().get_import_formats()
+        ]
+
+    def add_data_read_fail_error_to_form(self, form, e) -> None:
+        """A file refused with a reason says the reason (django-import-export: its type only)."""
+        if isinstance(e, WorkbookRefused):
+            form.add_error("import_file", str(e))
+        else:
+            super().add_data_read_fail_error_to_form(form, e)
 
 
 class SafeModelResource(resources.ModelResource):
