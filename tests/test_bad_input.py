@@ -444,3 +444,186 @@ def test_the_whole_corpus_has_at_least_200_cases():
         + len(LOGINS)
     )
     assert total >= 200, total
+
+
+# --- NUL characters ----------------------------------------------------------------------------
+# PostgreSQL refuses NUL in text (psycopg raises before the query runs), so a NUL anywhere the
+# app stores or looks up text was a 500 there. One middleware refuses any request with a NUL in
+# its path, a query or form key or value, an upload's field name, a cookie or a header (400, a
+# message).
+
+
+def _nul_context(trust, cast) -> dict:
+    from academies.models import Academy
+
+    period = Period.objects.create(year_start=2024, term=Term.AUTUMN, is_open=True)
+    academy = Academy.objects.get(slug="aldersley-high-school")
+    ret = Return.objects.create(
+        academy=academy, period=period, status="submitted", submitted_by=cast["head_a"]
+    )
+    objective = trust.objectives.get(number=1)
+    return {
+        "period": period.slug,
+        "version": str(ret.version),
+        "objective": objective.pk,
+        "aim": objective.aims.first().pk,
+        "action": Action.objects.filter(objective__plan=trust).first().pk,
+        "plan": trust.pk,
+    }
+
+
+def _entry(ctx) -> str:
+    return reverse("entry:form", args=["aldersley-high-school", ctx["period"]])
+
+
+# (label, role, method, url(ctx), data(ctx)); role None is an anonymous visitor.
+NUL_REQUESTS = [
+    ("path kpi", "trustee", "get", lambda c: "/kpis/%00/", None),
+    ("path kpi suffix", "trustee", "get", lambda c: "/kpis/2.1%00/", None),
+    ("path monitoring", "trustee", "get", lambda c: "/plan/monitoring/%00/", None),
+    ("path scorecard", "trustee", "get", lambda c: "/academies/moreton%00school/", None),
+    ("path plan delete", "central", "post", lambda c: "/plan/%00/1/delete/", {}),
+    ("query matrix academy", "trustee", "get", lambda c: "/kpis/?academy=%00", None),
+    ("query matrix outcome", "trustee", "get", lambda c: "/kpis/?outcome=red%00", None),
+    ("query home period", "trustee", "get", lambda c: "/?period=%00", None),
+    ("query plan owner", "trustee", "get", lambda c: "/plan/?owner=%00&academy=%00", None),
+    ("query export period", "trustee", "get", lambda c: "/kpis/export.csv?period=%00", None),
+    ("query key", "trustee", "get", lambda c: "/kpis/?%00=1", None),
+    ("query login next", None, "get", lambda c: "/accounts/login/?next=/%00", None),
+    (
+        "send-back reason",
+        "central",
+        "post",
+        lambda c: reverse("entry:send_back", args=["aldersley-high-school", c["period"]]),
+        lambda c: {"version": c["version"], "reason": "Please check\x00 attendance"},
+    ),
+    (
+        "send-back version",
+        "central",
+        "post",
+        lambda c: reverse("entry:send_back", args=["aldersley-high-school", c["period"]]),
+        lambda c: {"version": "1\x00", "reason": "Please check"},
+    ),
+    (
+        "return form note",
+        "central",
+        "post",
+        _entry,
+        lambda c: {**_entry_post("96", note="Late\x00 figure"), "version": c["version"]},
+    ),
+    (
+        "return form value",
+        "central",
+        "post",
+        _entry,
+        lambda c: {**_entry_post("9\x006"), "version": c["version"]},
+    ),
+    (
+        "objective title",
+        "central",
+        "post",
+        lambda c: reverse("plans:objective_create", args=[c["plan"]]),
+        lambda c: {"number": "7", "title": "New\x00 objective"},
+    ),
+    (
+        "aim title",
+        "central",
+        "post",
+        lambda c: reverse("plans:aim_create", args=[c["objective"]]),
+        lambda c: {"title": "\x00"},
+    ),
+    (
+        "action description",
+        "central",
+        "post",
+        lambda c: reverse("plans:action_create", args=[c["objective"]]),
+        lambda c: {"description": "Do\x00 it", "aims": [c["aim"]]},
+    ),
+    (
+        "action kpi codes",
+        "central",
+        "post",
+        lambda c: reverse("plans:action_create", args=[c["objective"]]),
+        lambda c: {"description": "Do it", "aims": [c["aim"]], "kpi_codes": "2.1\x00"},
+    ),
+    (
+        "progress commentary",
+        "central",
+        "post",
+        lambda c: reverse("plans:action_update", args=[c["action"]]),
+        lambda c: {"status": "on_track", "date": "2024-01-01", "commentary": "ok\x00"},
+    ),
+    (
+        "form key",
+        "central",
+        "post",
+        lambda c: reverse("plans:objective_create", args=[c["plan"]]),
+        lambda c: {"number": "7", "title": "Fine", "title\x00": "x"},
+    ),
+    (
+        # Multipart: Django drops non-printable characters from file names itself.
+        "upload form field",
+        "admin",
+        "post",
+        lambda c: reverse("imports:upload"),
+        lambda c: {
+            "file": SimpleUploadedFile("values.csv", b"KPI,Academy,Period,Value\n"),
+            "state": "submitted\x00",
+        },
+    ),
+    (
+        "login username",
+        None,
+        "post",
+        lambda c: reverse("login"),
+        lambda c: {"username": "t-trustee\x00", "password": "x"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "role", "method", "url", "data"), NUL_REQUESTS, ids=[r[0] for r in NUL_REQUESTS]
+)
+def test_a_nul_character_is_refused_with_a_message(
+    client, cast, trust, label, role, method, url, data
+):
+    ctx = _nul_context(trust, cast)
+    if role:
+        client.force_login(cast[role])
+    before = snapshot()
+    send = getattr(client, method)
+    response = send(url(ctx), data(ctx)) if data else send(url(ctx))
+    assert response.status_code == 400, label
+    assert "NUL character" in response.content.decode(), label
+    assert snapshot() == before, label
+
+
+@pytest.mark.parametrize(
+    ("where", "extra"),
+    [
+        ("user agent", {"HTTP_USER_AGENT": "Mozilla\x00"}),
+        ("forwarded for", {"HTTP_X_FORWARDED_FOR": "1.2.3.4\x00"}),
+        ("referer", {"HTTP_REFERER": "https://x/\x00"}),
+    ],
+)
+def test_a_nul_character_in_a_header_is_refused(client, cast, where, extra):
+    response = client.post(reverse("login"), {"username": "t-trustee", "password": "x"}, **extra)
+    assert response.status_code == 400, where
+    assert "NUL character" in response.content.decode()
+    from axes.models import AccessAttempt
+
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_nul_character_in_the_session_cookie_is_refused(client, cast):
+    from django.conf import settings
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = "abcdefghij\x00klmnop"
+    response = client.get(reverse("home"))
+    assert response.status_code == 400
+    assert "NUL character" in response.content.decode()
+
+
+def test_text_without_nul_still_passes(client_for, trust):
+    response = client_for("trustee").get("/kpis/?academy=%01x")
+    assert response.status_code == 200

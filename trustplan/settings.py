@@ -82,6 +82,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # 400 for a NUL character anywhere in the request, before anything is looked up or saved
+    # (PostgreSQL refuses NUL in text); after the two above so the answer has their headers.
+    "trustplan.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Cache-Control: private, no-store on every response to a signed-in user (its response
