@@ -28,6 +28,7 @@ from kpis.workbook import WorkbookRefused, check_size
 from trustplan.http import form_data
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONFIRM_PROBLEMS_SHOWN = 5  # a confirm that no longer imports cleanly says the first few why
 
 
 def administrator_required(view):
@@ -137,6 +138,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
             "The data changed since the preview and the file no longer imports cleanly; "
             "nothing was written. Upload it again to see why.",
         )
+        for problem in preview.problems[:CONFIRM_PROBLEMS_SHOWN]:
+            messages.error(request, str(problem))
         return redirect("imports:upload")
     seen = {(a, (y, t)): v for a, y, t, v in pending.get("versions", [])}
     try:

@@ -33,7 +33,16 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from academies.models import Academy
 from kpis.cache import bump_board_version
 from kpis.forms import parse_value
-from kpis.models import KPI, KPIValue, Measure, Period, Return, ReturnStatus, Term
+from kpis.models import (
+    KPI,
+    KPIValue,
+    Measure,
+    Period,
+    Return,
+    ReturnStatus,
+    Term,
+    period_year_problem,
+)
 from kpis.workbook import (
     Cell,
     FormulaWithoutValue,
@@ -402,7 +411,20 @@ def _period_key_for_sheet(name: str, period: Period | None, preview) -> tuple[in
                 "Autumn” or choose the period when uploading",
             )
         )
+        return None
+    why = _period_out_of_range(key, preview)
+    if why:
+        preview.problems.append(Problem(name, None, None, f"the sheet's name gives {why}"))
+        return None
     return key
+
+
+def _period_out_of_range(key: tuple[int, int], preview) -> str | None:
+    """Why the database could not hold this period (Period's own rule), or None."""
+    why = period_year_problem(key[0])
+    if why is None:
+        return None
+    return f"the period {preview.period_label(key)}, but {why}: check the year"
 
 
 def _read_matrix(
@@ -567,6 +589,11 @@ def _read_long(name, header, rows, lookups, preview, incoming, seen) -> None:
                         f"“{_short(period_cell.text)}” is not a period (write e.g. 2023-24 Autumn)",
                     )
                 )
+                continue
+            why = _period_out_of_range(period_key, preview)
+            if why:
+                problem = f"“{_short(period_cell.text)}” gives {why}"
+                preview.problems.append(Problem(name, number, period_cell.letter, problem))
                 continue
             where = (name, number, value_cell.letter)
             not_available = _norm(na_cell.text) in YES | {"1"}

@@ -226,6 +226,22 @@ class Term(models.IntegerChoices):
     SUMMER = 3, "Summer"
 
 
+# The academic years a Period may hold, by first calendar year (1990 for 1990/91): the
+# period_year_plausible constraint, and every check before a period is created, use these.
+PERIOD_YEARS = (1990, 2200)
+
+
+def period_year_problem(year_start: int) -> str | None:
+    """Why a period starting in `year_start` cannot be held, or None if it can."""
+    first, last = PERIOD_YEARS
+    if first <= year_start <= last:
+        return None
+    return (
+        f"this app holds periods of the academic years {format_academic_year(first)} to "
+        f"{format_academic_year(last)} only"
+    )
+
+
 class PeriodQuerySet(models.QuerySet):
     def open(self) -> PeriodQuerySet:
         return self.filter(is_open=True)
@@ -250,7 +266,7 @@ class Period(models.Model):
             models.UniqueConstraint(fields=["year_start", "term"], name="period_unique_year_term"),
             models.CheckConstraint(condition=Q(term__in=Term.values), name="period_term_valid"),
             models.CheckConstraint(
-                condition=Q(year_start__gte=1990) & Q(year_start__lte=2200),
+                condition=Q(year_start__gte=PERIOD_YEARS[0]) & Q(year_start__lte=PERIOD_YEARS[1]),
                 name="period_year_plausible",
             ),
         ]

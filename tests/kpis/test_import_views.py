@@ -365,7 +365,10 @@ def test_confirming_after_the_data_changed_writes_nothing(client_for, trust):
 
     assert messages == [
         "The data changed since the preview and the file no longer imports cleanly; nothing "
-        "was written. Upload it again to see why."
+        "was written. Upload it again to see why.",
+        # and the first problems themselves
+        "Sheet “2023-24 Summer”, row 2, column B: Aldersley High School's return for 2023/24 "
+        "Summer is approved: central team must reopen it before its values can change",
     ]
     assert snapshot() == before
     assert value_of("2.1", AHS, summer).value == old.value
