@@ -1,6 +1,7 @@
 """Base classes shared by every app's ModelAdmin."""
 
 from django.contrib import admin
+from django.http import Http404
 from import_export import resources
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
@@ -16,9 +17,30 @@ class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
     """django-import-export on every model; importing is for administrators only.
 
     Central team are staff (they edit the plan and KPI framework here) but must not bulk-import:
-    DESIGN.md gives imports to administrators. SimpleHistoryAdmin adds the history view for the
-    models that keep history and is harmless for the others.
+    DESIGN.md gives imports to administrators. SimpleHistoryAdmin gives the models that keep
+    history (HistoricalRecords) its history pages; the others keep Django's own history page
+    (the admin log), with Django's permission check: SimpleHistoryAdmin's view needs a history
+    manager and raised AttributeError (a 500, even where the user should get a 403) for them.
     """
+
+    def _keeps_history(self) -> bool:
+        return hasattr(self.model._meta, "simple_history_manager_attribute")
+
+    @property
+    def object_history_template(self) -> str | None:
+        if self._keeps_history():
+            return SimpleHistoryAdmin.object_history_template
+        return None  # Django's admin/object_history.html
+
+    def history_view(self, request, object_id, extra_context=None):
+        if self._keeps_history():
+            return super().history_view(request, object_id, extra_context)
+        return admin.ModelAdmin.history_view(self, request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self._keeps_history():
+            raise Http404("This kind of record keeps no past versions.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_import_permission(self, request) -> bool:
         return is_administrator(request.user) and super().has_import_permission(request)
