@@ -1,18 +1,17 @@
 """Workbook import for administrators: upload, preview every change and problem, confirm.
 
-The uploaded file waits under TRUSTPLAN_IMPORT_DIR, named by a random token kept in the
-administrator's session; confirming reads it again and applies it in one transaction, or
-nothing if anything changed in between.
+The uploaded file waits under TRUSTPLAN_IMPORT_DIR (kpis.staging), named by a random token kept
+in the administrator's session; confirming reads it again and applies it in one transaction, or
+nothing if anything changed in between. The file goes when the import is confirmed, refused at
+confirm, cancelled, or replaced by the session's next upload; others expire (kpis.staging).
 """
 
 from __future__ import annotations
 
-import secrets
 from functools import wraps
 from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from academies import roles
+from kpis import staging
 from kpis.export import example_workbook, template_workbook
 from kpis.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
 from kpis.models import Period, ReturnStatus
@@ -73,25 +73,29 @@ class UploadForm(forms.Form):
         return upload
 
 
-def _store(data: bytes) -> str:
-    token = secrets.token_urlsafe(24)
-    folder = Path(settings.TRUSTPLAN_IMPORT_DIR)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / token).write_bytes(data)
-    return token
-
-
-def _stored(token: str) -> Path | None:
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+def _pending(request: HttpRequest, token: str) -> dict | None:
+    """The import waiting in this session, if `token` is its token."""
+    pending = request.session.get("import") or {}
+    if not pending or not token or pending.get("token") != token:
         return None
-    path = Path(settings.TRUSTPLAN_IMPORT_DIR) / token
-    return path if path.is_file() else None
+    return pending
+
+
+def _forget(request: HttpRequest) -> dict:
+    """Drop the import waiting in this session, and its staged file; what it was."""
+    pending = request.session.pop("import", None) or {}
+    if pending.get("token"):
+        staging.discard(pending["token"])
+    return pending
 
 
 @administrator_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(*form_data(request, files=True))
+    if request.method == "POST":
+        _forget(request)  # a new upload replaces the one waiting
+        staging.purge_expired_quietly()
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
@@ -101,7 +105,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         preview = prepare_import(data, filename, period=period, state=state)
         token = ""
         if preview.ok and preview.has_changes:
-            token = _store(data)
+            token = staging.stage(data)
             request.session["import"] = {
                 "token": token,
                 "filename": filename,
@@ -122,16 +126,17 @@ def upload(request: HttpRequest) -> HttpResponse:
 @administrator_required
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponse:
-    pending = request.session.get("import") or {}
     token = request.POST.get("token", "")
-    path = _stored(token)
-    if not pending or pending.get("token") != token or path is None:
+    pending = _pending(request, token)
+    data = staging.read(token) if pending else None
+    if pending:
+        # Applied or refused below, this upload is done with: to try again, upload it again.
+        _forget(request)
+    if data is None:
         messages.error(request, "That import is no longer waiting: upload the file again.")
         return redirect("imports:upload")
     period = Period.objects.filter(pk=pending.get("period")).first()
-    preview = prepare_import(
-        path.read_bytes(), pending["filename"], period=period, state=pending["state"]
-    )
+    preview = prepare_import(data, pending["filename"], period=period, state=pending["state"])
     if not preview.ok:
         messages.error(
             request,
@@ -148,10 +153,21 @@ def confirm(request: HttpRequest) -> HttpResponse:
         for line in conflict.messages:
             messages.error(request, line)
         return redirect("imports:upload")
-    path.unlink(missing_ok=True)
-    del request.session["import"]
     summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
     messages.success(request, f"Imported {pending['filename']}: {summary or 'no changes'}.")
+    return redirect("imports:upload")
+
+
+@administrator_required
+@require_POST
+def cancel(request: HttpRequest) -> HttpResponse:
+    """Abandon the import waiting in this session: its staged file goes, nothing is written."""
+    pending = _pending(request, request.POST.get("token", ""))
+    if pending is None:
+        messages.info(request, "No import of yours is waiting.")
+    else:
+        _forget(request)
+        messages.info(request, f"Import of {pending['filename']} cancelled: nothing was written.")
     return redirect("imports:upload")
 
 

@@ -1,7 +1,8 @@
 """Base classes shared by every app's ModelAdmin."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404
+from django.shortcuts import redirect
 from import_export import resources
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
@@ -9,7 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from academies.roles import is_administrator
 from kpis.workbook import WorkbookRefused
-from trustplan.import_formats import SavedValuesXLSX
+from trustplan.import_formats import SavedValuesXLSX, StagedImportGone
 from trustplan.models import PasswordChangeFailure
 
 
@@ -59,6 +60,16 @@ class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
             form.add_error("import_file", str(e))
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+    def process_import(self, request, **kwargs):
+        """A confirm whose staged file is gone (imported already, or expired) says so and goes
+        back to the import page; django-import-export answered 500."""
+        try:
+            return super().process_import(request, **kwargs)
+        except StagedImportGone:
+            messages.error(request, "That import is no longer waiting: upload the file again.")
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_import")
 
 
 class SafeModelResource(resources.ModelResource):

@@ -1,9 +1,11 @@
-"""django-import-export formats for the admin's imports."""
+"""django-import-export's format and staging for the admin's imports."""
 
 import tablib
 from django.conf import settings
 from import_export.formats import base_formats
+from import_export.tmp_storages import TempFolderStorage
 
+from kpis import staging
 from kpis.workbook import (
     FORMULA_WITHOUT_VALUE,
     FormulaWithoutValue,
@@ -42,3 +44,33 @@ class SavedValuesXLSX(base_formats.XLSX):
             more = f" and {len(missing) - 20} more" if len(missing) > 20 else ""
             raise WorkbookRefused(f"Sheet “{sheet.name}”, {places}{more}: {FORMULA_WITHOUT_VALUE}")
         return dataset
+
+
+class StagedImportGone(Exception):
+    """The confirm names no staged file: already imported, expired, or not a token at all."""
+
+
+class StagedAdminImport(TempFolderStorage):
+    """The admin's upload between preview and confirm, kept with the import page's (kpis.staging:
+    TRUSTPLAN_IMPORT_DIR/admin, expiring like them) rather than in the system's temporary
+    folder for ever, and named by a token checked on the way back: the confirm form's file name
+    cannot point at any other file."""
+
+    def save(self, data) -> None:
+        staging.purge_expired_quietly()
+        if isinstance(data, str):
+            data = data.encode(self.encoding or "utf-8")
+        self.name = staging.stage(data, staging.ADMIN)
+
+    def read(self):
+        found = staging.path(self.name, staging.ADMIN)
+        try:
+            if found is None:
+                raise FileNotFoundError(self.name)
+            with open(found, self.read_mode, encoding=self.encoding) as file:
+                return file.read()
+        except FileNotFoundError as error:
+            raise StagedImportGone(self.name) from error
+
+    def remove(self) -> None:
+        staging.discard(self.name, staging.ADMIN)

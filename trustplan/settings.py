@@ -241,10 +241,14 @@ TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES = int(
     os.environ.get("TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES", str(150_000_000))
 )
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
-# Uploads wait for confirmation here, named by a random token held in the session.
+# Uploads wait for confirmation here, named by a random token held in the session (the admin's
+# django-import-export uploads in its admin/ folder); one never confirmed expires after this
+# many hours, removed at the next upload or by `manage.py purge_staged_imports` (kpis.staging).
 TRUSTPLAN_IMPORT_DIR = Path(
     os.environ.get("TRUSTPLAN_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
 )
+TRUSTPLAN_IMPORT_STAGED_HOURS = float(os.environ.get("TRUSTPLAN_IMPORT_STAGED_HOURS", "24"))
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "trustplan.import_formats.StagedAdminImport"
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
