@@ -199,6 +199,39 @@ def _upload_cases() -> list[tuple[str, str, bytes]]:
             ["New aim", "New action", owner, kpi, "Trust Board"],
         ]
         cases.append((f"bad plan refs {index}", f"pr{index}.xlsx", _xlsx({"Plan": rows})))
+    # A formula with no saved value (openpyxl writes none) in any cell an import reads: it
+    # named only value cells before; a note, code, header, period or plan cell read as blank.
+    long_header = ["KPI", "Academy", "Period", "Value", "Note"]
+    plan_header = ["Aim", "Action", "Responsibility", "KPI", "Monitored by"]
+    objective = ["Strategic objective 4: Growing the trust"]
+    term = "2024-25 Autumn"
+    formula_books = {
+        "note": {"Values": [long_header, ["2.1", "AHS", "2024-25 Autumn", 95, '="x"']]},
+        "long kpi": {"Values": [long_header, ['="2.1"', "AHS", "2024-25 Autumn", 95, ""]]},
+        "long academy": {"Values": [long_header, ["2.1", '="AHS"', "2024-25 Autumn", 95, ""]]},
+        "long period": {"Values": [long_header, ["2.1", "AHS", '="2024-25 Autumn"', 95, ""]]},
+        "long header": {"Values": [[*long_header[:4], '="Note"'], ["2.1", "AHS", term, 95]]},
+        "matrix code": {"2024-25 Autumn": [HEADER, ['="2.1 Attendance > 95%"', 95, 96]]},
+        "matrix header": {"2024-25 Autumn": [[*HEADER[:2], '="Moreton School"'], ["2.1", 95, 96]]},
+        "matrix value": {"2024-25 Autumn": [HEADER, ["2.1 Attendance > 95%", "=94+1", 96]]},
+        "plan title": {"Plan": [['="Plan 2023/2024"'], plan_header, objective, ["A", "B", "NLI"]]},
+        "plan objective": {"Plan": [plan_header, objective, ['="Key priority 5: x"'], ["A"]]},
+        "plan aim": {"Plan": [plan_header, objective, ['="Aim"', "An action", "NLI"]]},
+        "plan action": {"Plan": [plan_header, objective, ["An aim", '="Do"', "NLI"]]},
+        "plan owners": {"Plan": [plan_header, objective, ["An aim", "An action", '="NLI"']]},
+        "plan kpis": {"Plan": [plan_header, objective, ["An aim", "An action", "NLI", '="1.1"']]},
+        "plan monitors": {"Plan": [plan_header, objective, ["Aim", "Act", "NLI", "1.1", '="TSC"']]},
+    }
+    for label, sheets in formula_books.items():
+        cases.append((f"formula without value: {label}", "f.xlsx", _xlsx(sheets)))
+    # A period whose year the database refuses (1990/91 to 2200/01): it passed the preview and
+    # broke the period_year_plausible constraint on confirm.
+    for index, name in enumerate(["Autumn 2999", "2999-00 Autumn", "Spring 1990", "Autumn 0000"]):
+        data = _xlsx({name: [HEADER, ["2.1 Attendance > 95%", 95, 96]]})
+        cases.append((f"period year out of range {index}", f"y{index}.xlsx", data))
+    for index, period in enumerate(["Autumn 2999", "2201-02 Summer", "1989/90 Spring"]):
+        csv = f"KPI,Academy,Period,Value\n2.1,AHS,{period},95\n"
+        cases.append((f"period year out of range csv {index}", f"y{index}.csv", csv.encode()))
     return cases
 
 
