@@ -85,6 +85,7 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     # Imports: administrators only, whatever the method.
     "imports:upload": (admin_only(200), admin_only(400)),
     "imports:confirm": (admin_only(405), admin_only(302)),  # nothing waiting: a message
+    "imports:cancel": (admin_only(405), admin_only(302)),  # nothing waiting: a message
     "imports:template": (admin_only(200), admin_only(405)),
     "imports:example": (admin_only(200), admin_only(405)),
     # The Django admin: staff only; others are sent to its own login.
