@@ -35,6 +35,7 @@ test: install browser test-only
 
 test-only:
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 

@@ -1,7 +1,20 @@
 from django.contrib import admin
 
 from academies.models import Academy, Owner, RoleAssignment
-from trustplan.admin import ImportExportAdmin, SafeModelResource
+from academies.permissions import is_administrator
+from core.admin import ImportExportAdmin, SafeModelResource
+
+
+class TrustModelAdmin(ImportExportAdmin):
+    """The base of every app's ModelAdmin: importing is for administrators only.
+
+    Central team are staff (they edit the plan and KPI framework here) but must not bulk-import:
+    DESIGN.md gives imports to administrators."""
+
+    def has_import_permission(self, request) -> bool:
+        return is_administrator(request.user) and super(
+            ImportExportAdmin, self
+        ).has_import_permission(request)
 
 
 class AcademyResource(SafeModelResource):
@@ -33,7 +46,7 @@ class RoleAssignmentResource(SafeModelResource):
 
 
 @admin.register(Academy)
-class AcademyAdmin(ImportExportAdmin):
+class AcademyAdmin(TrustModelAdmin):
     resource_classes = [AcademyResource]
     list_display = ["name", "short_name", "urn", "phase", "pupils_on_roll", "is_active", "position"]
     list_filter = ["phase", "is_active"]
@@ -42,7 +55,7 @@ class AcademyAdmin(ImportExportAdmin):
 
 
 @admin.register(Owner)
-class OwnerAdmin(ImportExportAdmin):
+class OwnerAdmin(TrustModelAdmin):
     resource_classes = [OwnerResource]
     list_display = ["code", "name", "kind", "user"]
     list_filter = ["kind"]
@@ -51,7 +64,7 @@ class OwnerAdmin(ImportExportAdmin):
 
 
 @admin.register(RoleAssignment)
-class RoleAssignmentAdmin(ImportExportAdmin):
+class RoleAssignmentAdmin(TrustModelAdmin):
     resource_classes = [RoleAssignmentResource]
     list_display = ["user", "role", "academy"]
     list_filter = ["role", "academy"]

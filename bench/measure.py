@@ -159,7 +159,7 @@ def import_export_rate(rows: int) -> dict:
 
 
 def export() -> dict:
-    from kpis.export import board_pack
+    from spreadsheets.export import board_pack
 
     period = Period.objects.filter(is_open=False).order_by("-year_start", "-term").first()
     times = []

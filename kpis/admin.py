@@ -1,9 +1,10 @@
 from django import forms
 from django.contrib import admin
 
+from academies.admin import TrustModelAdmin
 from academies.models import Phase
+from core.admin import SafeModelResource
 from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
-from trustplan.admin import ImportExportAdmin, SafeModelResource
 
 
 class AreaResource(SafeModelResource):
@@ -91,14 +92,14 @@ class AcademyTargetInline(admin.TabularInline):
 
 
 @admin.register(Area)
-class AreaAdmin(ImportExportAdmin):
+class AreaAdmin(TrustModelAdmin):
     resource_classes = [AreaResource]
     list_display = ["number", "name"]
     search_fields = ["name"]
 
 
 @admin.register(KPI)
-class KPIAdmin(ImportExportAdmin):
+class KPIAdmin(TrustModelAdmin):
     form = KPIAdminForm
     resource_classes = [KPIResource]
     list_display = [
@@ -136,7 +137,7 @@ class KPIAdmin(ImportExportAdmin):
 
 
 @admin.register(AcademyTarget)
-class AcademyTargetAdmin(ImportExportAdmin):
+class AcademyTargetAdmin(TrustModelAdmin):
     resource_classes = [AcademyTargetResource]
     list_display = ["kpi", "academy", "target_value", "amber_margin"]
     list_filter = ["academy"]
@@ -145,7 +146,7 @@ class AcademyTargetAdmin(ImportExportAdmin):
 
 
 @admin.register(Period)
-class PeriodAdmin(ImportExportAdmin):
+class PeriodAdmin(TrustModelAdmin):
     resource_classes = [PeriodResource]
     list_display = ["__str__", "slug", "is_open", "due_date"]
     list_filter = ["is_open", "term", "year_start"]
@@ -153,7 +154,7 @@ class PeriodAdmin(ImportExportAdmin):
 
 
 @admin.register(NationalFigure)
-class NationalFigureAdmin(ImportExportAdmin):
+class NationalFigureAdmin(TrustModelAdmin):
     resource_classes = [NationalFigureResource]
     list_display = ["kpi", "period", "value", "source"]
     list_filter = ["period"]
@@ -162,7 +163,7 @@ class NationalFigureAdmin(ImportExportAdmin):
 
 
 @admin.register(KPIValue)
-class KPIValueAdmin(ImportExportAdmin):
+class KPIValueAdmin(TrustModelAdmin):
     resource_classes = [KPIValueResource]
     list_display = [
         "kpi",
@@ -180,7 +181,7 @@ class KPIValueAdmin(ImportExportAdmin):
 
 
 @admin.register(Return)
-class ReturnAdmin(ImportExportAdmin):
+class ReturnAdmin(TrustModelAdmin):
     resource_classes = [ReturnResource]
     list_display = ["academy", "period", "status", "submitted_by", "submitted_at", "approved_at"]
     list_filter = ["status", "period", "academy"]

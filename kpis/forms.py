@@ -2,97 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from kpis import rag
+from kpis.measures import initial_text, is_outlier, parse_value
 from kpis.models import KPI, Measure
 
-# Bounded so every accepted value fits the database column (16 digits, 4 decimals).
-MAX_MAGNITUDE = Decimal("999999999999")
 GRADE_CHOICES = [("", "—")] + [(str(g), f"{g} – {name}") for g, name in rag.GRADE_NAMES.items()]
 YES_NO_CHOICES = [("", "—"), ("1", "Yes"), ("0", "No")]
-
-
-def parse_value(kpi: KPI, raw: str | None) -> Decimal | None:
-    """Read what a person typed for a KPI into its value, or say exactly what is wrong.
-
-    Percentages accept "95", "95%", "95.0" and " 95 % "; money accepts "£12,300" and "-5000";
-    counts must be whole numbers ≥ 0; grades 1–4; yes/no 1 or 0. Blank is None.
-    """
-    text = (raw or "").strip()
-    if not text:
-        return None
-    label = f"{kpi.code} {kpi.name}"
-    cleaned = text.replace(",", "").replace("−", "-").replace(" ", "")
-    if kpi.measure == Measure.PERCENTAGE:
-        cleaned = cleaned.removesuffix("%")
-    elif kpi.measure == Measure.MONEY:
-        cleaned = re.sub(r"^(-?)£", r"\1", cleaned.replace("£-", "-£"))
-    # ASCII digits only: Decimal() would also take "١٢" and other scripts' digits.
-    if len(cleaned) > 40 or not re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", cleaned):
-        raise ValidationError(f"{label}: “{_short(text)}” is not a number.")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation as error:  # pragma: no cover - the pattern above rules it out
-        raise ValidationError(f"{label}: “{_short(text)}” is not a number.") from error
-    if abs(value) > MAX_MAGNITUDE:
-        raise ValidationError(f"{label}: {_short(text)} is too large.")
-    if kpi.measure == Measure.PERCENTAGE:
-        if value > 100:
-            raise ValidationError(f"{label}: {_plain(value)} is above 100.")
-        if value < 0:
-            raise ValidationError(f"{label}: {_plain(value)} is below 0.")
-    elif kpi.measure == Measure.COUNT:
-        if value != value.to_integral_value():
-            raise ValidationError(f"{label}: {_plain(value)} is not a whole number.")
-        if value < 0:
-            raise ValidationError(f"{label}: a count cannot be negative ({_plain(value)}).")
-    elif kpi.measure == Measure.GRADE:
-        if value not in (1, 2, 3, 4):
-            raise ValidationError(f"{label}: choose a grade from 1 (outstanding) to 4.")
-    elif kpi.measure == Measure.YES_NO:
-        if value not in (0, 1):
-            raise ValidationError(f"{label}: choose Yes or No.")
-    if value.as_tuple().exponent < -4:
-        value = value.quantize(Decimal("0.0001"))
-    return value
-
-
-def _short(text: str) -> str:
-    return text if len(text) <= 30 else f"{text[:27]}…"
-
-
-def _plain(value: Decimal) -> str:
-    return rag.format_value(value, "number")
-
-
-def is_outlier(kpi: KPI, value: Decimal | None, previous: Decimal | None) -> str | None:
-    """Why a value is far outside the academy's own history, or None.
-
-    Percentages moving 10 points or more term on term, grades moving two or more, and other
-    numbers at least doubling or halving (by at least 5) ask for confirmation and a note.
-    """
-    if value is None or previous is None or kpi.measure == Measure.YES_NO:
-        return None
-    change = value - previous
-    if kpi.measure == Measure.PERCENTAGE:
-        far = abs(change) >= 10
-        words = f"{_plain(abs(change))} points {'up' if change > 0 else 'down'}"
-    elif kpi.measure == Measure.GRADE:
-        far = abs(change) >= 2
-        words = f"{_plain(abs(change))} grades {'lower' if change > 0 else 'higher'}"
-    else:
-        big, small = max(abs(value), abs(previous)), min(abs(value), abs(previous))
-        far = abs(change) >= 5 and (small * 2 <= big or (value < 0) != (previous < 0))
-        words = f"{'up' if change > 0 else 'down'} from {_plain(previous)}"
-    if not far:
-        return None
-    return f"{_plain(value)} is {words} on last period ({_plain(previous)})"
 
 
 @dataclass
@@ -132,7 +53,7 @@ class ReturnForm(forms.Form):
         for kpi in kpis:
             current = existing.get(kpi.pk)
             value = getattr(current, "value", None)
-            initial = "" if value is None else _initial_text(kpi, value)
+            initial = "" if value is None else initial_text(kpi, value)
             if kpi.measure == Measure.GRADE:
                 field = forms.ChoiceField(choices=GRADE_CHOICES, required=False)
             elif kpi.measure == Measure.YES_NO:
@@ -208,10 +129,3 @@ class ReturnForm(forms.Form):
                 continue
             self.values[kpi.pk] = (value, not_available, note)
         return data
-
-
-def _initial_text(kpi: KPI, value: Decimal) -> str:
-    if kpi.measure in (Measure.GRADE, Measure.YES_NO, Measure.COUNT):
-        return str(int(value))
-    # Every stored digit, so saving the form unchanged changes nothing.
-    return f"{value.normalize():f}"

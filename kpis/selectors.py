@@ -10,6 +10,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.http import Http404, HttpRequest
+
 from academies.models import Academy
 from kpis import rag
 from kpis.models import (
@@ -427,3 +429,13 @@ def academy_scorecard(academy: Academy, periods: PeriodIndex) -> list[AreaRows]:
             _series(kpi, academy, periods, values, overrides.get(kpi.pk), national)
         )
     return areas
+
+
+def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | None:
+    """The period named by ?period=2023-24-autumn, or the latest with published returns."""
+    slug = request.GET.get("period")
+    if slug:
+        if slug not in periods.by_slug:
+            raise Http404(f"No period {slug!r}")
+        return periods.by_slug[slug]
+    return default_period(periods)

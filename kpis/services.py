@@ -11,9 +11,10 @@ from django.db.models import F
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from academies import roles
+from academies import permissions
 from academies.models import Academy
 from kpis import rag
+from kpis.measures import initial_text
 from kpis.models import (
     KPI,
     AcademyTarget,
@@ -24,6 +25,7 @@ from kpis.models import (
     Return,
     ReturnStatus,
 )
+from kpis.selectors import PeriodIndex, rule_for
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -124,12 +126,10 @@ def _claim(ret: Return, version: int) -> None:
 def _conflict_changes(
     kpis: list[KPI], existing: dict[int, KPIValue], was: dict[int, str]
 ) -> list[str]:
-    from kpis.forms import _initial_text
-
     changes = []
     for kpi in kpis:
         current = existing.get(kpi.pk)
-        now = "" if current is None or current.value is None else _initial_text(kpi, current.value)
+        now = "" if current is None or current.value is None else initial_text(kpi, current.value)
         if now != was.get(kpi.pk, ""):
             who = getattr(current, "updated_by", None) if current else None
             shown_now = rag.format_value(current.value if current else None, kpi.measure, kpi.unit)
@@ -149,7 +149,7 @@ def check_editable(*, ret: Return | None, period: Period, user) -> None:
         return
     if ret.status == ReturnStatus.APPROVED:
         raise ReturnError("This return is approved. Central team must reopen it before any change.")
-    if ret.status == ReturnStatus.SUBMITTED and not roles.is_central(user):
+    if ret.status == ReturnStatus.SUBMITTED and not permissions.is_central(user):
         raise ReturnError(
             "This return has been submitted and is read-only. Ask central team to send it back "
             "if it needs changing."
@@ -160,8 +160,6 @@ def judge_for_submit(
     *, kpis: list[KPI], academy: Academy, period: Period, final: dict[int, tuple]
 ) -> dict[int, str]:
     """Completeness and red-needs-a-note errors for a return about to be submitted."""
-    from kpis.selectors import PeriodIndex, rule_for
-
     periods = PeriodIndex()
     overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
     baseline_ids = {b.pk for kpi in kpis if (b := periods.baseline(kpi, period))}

@@ -2,11 +2,13 @@ from django.urls import path
 
 from kpis import views
 
-app_name = "kpis"
+app_name = "entry"
 
 urlpatterns = [
-    path("", views.matrix, name="matrix"),
-    path("export.xlsx", views.export_xlsx, name="export_xlsx"),
-    path("export.csv", views.export_csv, name="export_csv"),
-    path("<str:code>/", views.detail, name="detail"),
+    path("", views.grid, name="grid"),
+    path("periods/<slug:period_slug>/status/", views.period_status, name="period_status"),
+    path("<slug:academy_slug>/<slug:period_slug>/", views.entry, name="form"),
+    path("<slug:academy_slug>/<slug:period_slug>/approve/", views.approve, name="approve"),
+    path("<slug:academy_slug>/<slug:period_slug>/send-back/", views.send_back, name="send_back"),
+    path("<slug:academy_slug>/<slug:period_slug>/reopen/", views.reopen, name="reopen"),
 ]

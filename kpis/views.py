@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from academies import roles
-from academies.models import Academy, Phase
+from academies import permissions
+from academies.models import Academy
+from core.http import parse_id
 from kpis import rag
-from kpis.cache import board_version, cached_fragment
 from kpis.forms import EntryRow, ReturnForm
-from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
+from kpis.models import KPI, AcademyTarget, KPIValue, NationalFigure, Period, Return
 from kpis.selectors import (
     PeriodIndex,
-    board_matrix,
-    default_period,
-    kpi_history,
     rule_for,
-    rule_in_words,
 )
 from kpis.services import (
     ReturnConflict,
@@ -35,105 +29,6 @@ from kpis.services import (
     return_save,
     return_send_back,
 )
-from trustplan.http import parse_id
-
-
-def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | None:
-    """The period named by ?period=2023-24-autumn, or the latest with published returns."""
-    slug = request.GET.get("period")
-    if slug:
-        if slug not in periods.by_slug:
-            raise Http404(f"No period {slug!r}")
-        return periods.by_slug[slug]
-    return default_period(periods)
-
-
-@require_safe
-def matrix(request: HttpRequest) -> HttpResponse:
-    periods = PeriodIndex()
-    period = period_from_request(request, periods)
-    phase = request.GET.get("phase") if request.GET.get("phase") in Phase.values else ""
-    area = parse_id(request.GET.get("area"))
-    exceptions_only = request.GET.get("exceptions") == "1"
-    focus_academy = request.GET.get("academy", "")
-    focus_outcome = request.GET.get("outcome", "")
-    if focus_outcome not in rag.Outcome.__members__.values():
-        focus_outcome = ""
-    selected = {
-        "phase": phase,
-        "area": area,
-        "exceptions": exceptions_only,
-        "academy": focus_academy,
-        "outcome": focus_outcome,
-    }
-
-    def render_matrix() -> str:
-        board = _filtered_board(periods, period, selected) if period else None
-        return render_to_string(
-            "kpis/_matrix_table.html",
-            {
-                "board": board,
-                "period": period,
-                "selected": selected,
-                "legend": [rag.Outcome(o) for o in rag.Outcome],
-                "trust_name": settings.TRUST_NAME,
-            },
-        )
-
-    parts = (period.pk if period else None, *selected.values())
-    return render(
-        request,
-        "kpis/matrix.html",
-        {
-            "matrix_html": cached_fragment("matrix", parts, render_matrix, board_version()),
-            "period": period,
-            "periods": periods.periods,
-            "areas": Area.objects.all(),
-            "phases": Phase.choices,
-            "selected": selected,
-        },
-    )
-
-
-def _filtered_board(periods: PeriodIndex, period: Period, selected: dict):
-    academies = Academy.objects.active()
-    if selected["phase"]:
-        academies = academies.filter(phase=selected["phase"])
-    board = board_matrix(period, periods, academies=list(academies), area=selected["area"])
-    focus_academy, focus_outcome = selected["academy"], selected["outcome"]
-    for area_rows in board.areas:
-        if selected["exceptions"]:
-            area_rows.rows = [row for row in area_rows.rows if row.has_exception]
-        if focus_outcome:
-            area_rows.rows = [
-                row
-                for row in area_rows.rows
-                if any(
-                    cell.outcome == focus_outcome
-                    for cell in ([row.trust] if focus_academy == "trust" else row.cells)
-                    if focus_academy in ("", "trust") or cell.academy.slug == focus_academy
-                )
-            ]
-    board.areas = [area_rows for area_rows in board.areas if area_rows.rows]
-    return board
-
-
-@require_safe
-def detail(request: HttpRequest, code: str) -> HttpResponse:
-    kpi = get_object_or_404(KPI.objects.select_related("area"), code=code)
-    periods = PeriodIndex()
-
-    def render_history() -> str:
-        context = {"kpi": kpi, "history": kpi_history(kpi, periods), "periods": periods.periods}
-        return render_to_string("kpis/_detail_table.html", context)
-
-    history_html = cached_fragment("kpi-detail", (kpi.pk,), render_history, board_version())
-    return render(
-        request,
-        "kpis/detail.html",
-        {"kpi": kpi, "rule": rule_in_words(kpi), "history_html": history_html},
-    )
-
 
 # --- Termly returns: data entry ---------------------------------------------------------------
 
@@ -142,7 +37,7 @@ def _return_for_editor(request: HttpRequest, academy_slug: str, period_slug: str
     """(academy, period, return or None) if the user may enter for this academy, else 403."""
     academy = get_object_or_404(Academy, slug=academy_slug)
     period = get_object_or_404(Period, slug=period_slug)
-    if not roles.can_enter_for(request.user, academy.pk):
+    if not permissions.can_enter_for(request.user, academy.pk):
         raise PermissionDenied("You can only enter values for the academies you lead.")
     ret = (
         Return.objects.filter(academy=academy, period=period)
@@ -226,7 +121,7 @@ def _entry_context(academy, period, ret, user, *, data=None, errors=None):
         "last_year_period": last_year,
         "editable": editable,
         "locked_reason": locked_reason,
-        "is_central": roles.is_central(user),
+        "is_central": permissions.is_central(user),
     }
 
 
@@ -313,7 +208,7 @@ def entry(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResp
 
 
 def _central_return(request: HttpRequest, academy_slug: str, period_slug: str) -> Return:
-    if not roles.is_central(request.user):
+    if not permissions.is_central(request.user):
         raise PermissionDenied("Only central team can approve, send back or reopen returns.")
     return get_object_or_404(
         Return.objects.select_related("academy", "period"),
@@ -368,7 +263,7 @@ def reopen(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpRes
 
 @require_POST
 def period_status(request: HttpRequest, period_slug: str) -> HttpResponse:
-    if not roles.is_central(request.user):
+    if not permissions.is_central(request.user):
         raise PermissionDenied("Only central team can open or close a period.")
     period = get_object_or_404(Period, slug=period_slug)
     wanted = request.POST.get("open")
@@ -387,8 +282,8 @@ def grid(request: HttpRequest) -> HttpResponse:
     """Completeness of every academy × period: central team see all, heads their own."""
     user = request.user
     academies = Academy.objects.active()
-    if not roles.is_central(user):
-        headed = roles.headed_academy_ids(user)
+    if not permissions.is_central(user):
+        headed = permissions.headed_academy_ids(user)
         if not headed:
             raise PermissionDenied("Only central team and headteachers enter KPI returns.")
         academies = academies.filter(pk__in=headed)
@@ -405,39 +300,8 @@ def grid(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "kpis/grid.html",
-        {"rows": rows, "periods": periods, "is_central": roles.is_central(user)},
+        {"rows": rows, "periods": periods, "is_central": permissions.is_central(user)},
     )
 
 
 # --- Exports -----------------------------------------------------------------------------------
-
-
-@require_safe
-def export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The board pack of a period (everyone who sees the board may download it)."""
-    from kpis.export import board_pack, matrix_sheet_name
-
-    periods = PeriodIndex()
-    period = period_from_request(request, periods)
-    if period is None:
-        raise Http404("No periods yet")
-    response = HttpResponse(
-        board_pack(period),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    name = f"board-pack-{matrix_sheet_name(period).replace(' ', '-').lower()}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-@require_safe
-def export_csv(request: HttpRequest) -> HttpResponse:
-    """Submitted and approved values of a period (or every period with ?period=all)."""
-    from kpis.export import values_csv
-
-    periods = PeriodIndex()
-    period = None if request.GET.get("period") == "all" else period_from_request(request, periods)
-    response = HttpResponse(values_csv(period), content_type="text/csv; charset=utf-8")
-    name = f"kpi-values-{period.slug if period else 'all'}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response

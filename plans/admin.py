@@ -1,7 +1,8 @@
 from django.contrib import admin
 
+from academies.admin import TrustModelAdmin
+from core.admin import SafeModelResource
 from plans.models import Action, Aim, Plan, ProgressUpdate, StrategicObjective, SuccessCriterion
-from trustplan.admin import ImportExportAdmin, SafeModelResource
 
 
 class PlanResource(SafeModelResource):
@@ -54,7 +55,7 @@ class ProgressUpdateInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(ImportExportAdmin):
+class PlanAdmin(TrustModelAdmin):
     resource_classes = [PlanResource]
     list_display = ["title", "years", "status"]
     list_filter = ["status"]
@@ -63,7 +64,7 @@ class PlanAdmin(ImportExportAdmin):
 
 
 @admin.register(StrategicObjective)
-class StrategicObjectiveAdmin(ImportExportAdmin):
+class StrategicObjectiveAdmin(TrustModelAdmin):
     resource_classes = [StrategicObjectiveResource]
     list_display = ["number", "title", "plan"]
     list_filter = ["plan"]
@@ -72,7 +73,7 @@ class StrategicObjectiveAdmin(ImportExportAdmin):
 
 
 @admin.register(Aim)
-class AimAdmin(ImportExportAdmin):
+class AimAdmin(TrustModelAdmin):
     resource_classes = [AimResource]
     list_display = ["__str__", "objective"]
     list_filter = ["objective__plan", "objective"]
@@ -81,7 +82,7 @@ class AimAdmin(ImportExportAdmin):
 
 
 @admin.register(SuccessCriterion)
-class SuccessCriterionAdmin(ImportExportAdmin):
+class SuccessCriterionAdmin(TrustModelAdmin):
     resource_classes = [SuccessCriterionResource]
     list_display = ["__str__", "objective"]
     list_filter = ["objective__plan", "objective"]
@@ -90,7 +91,7 @@ class SuccessCriterionAdmin(ImportExportAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(ImportExportAdmin):
+class ActionAdmin(TrustModelAdmin):
     resource_classes = [ActionResource]
     list_display = ["__str__", "objective", "due_date"]
     list_filter = ["objective__plan", "objective", "responsible", "monitors"]
@@ -101,7 +102,7 @@ class ActionAdmin(ImportExportAdmin):
 
 
 @admin.register(ProgressUpdate)
-class ProgressUpdateAdmin(ImportExportAdmin):
+class ProgressUpdateAdmin(TrustModelAdmin):
     resource_classes = [ProgressUpdateResource]
     list_display = ["action", "date", "status", "author"]
     list_filter = ["status", "date"]

@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from core.cache import cached_value
+from kpis.cache import board_version
+from kpis.selectors import PeriodIndex, board_matrix, default_period
 from plans.models import (
     Action,
     ActionStatus,
@@ -168,9 +171,6 @@ def kpi_rag_map() -> tuple[object, dict[int, object]]:
     "Current RAG" of a KPI linked to an action: the trust's, in the latest period closed with
     published returns (the period the board opens on).
     """
-    from kpis.cache import board_version, cached_value
-    from kpis.selectors import PeriodIndex, board_matrix, default_period
-
     periods = PeriodIndex()
     period = default_period(periods)
     if period is None:

@@ -17,6 +17,4 @@ urlpatterns = [
     path("plans/<int:plan_id>/status/", views.plan_status, name="plan_status"),
     path("<str:kind>/<int:pk>/delete/", views.delete, name="delete"),
     path("<str:kind>/<int:pk>/move/", views.move, name="move"),
-    path("monitoring/", views.monitoring_index, name="monitoring_index"),
-    path("monitoring/<str:code>/", views.monitoring, name="monitoring"),
 ]

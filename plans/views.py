@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from academies import roles
-from academies.models import Owner
-from kpis.cache import cached_fragment
+from academies import permissions
+from core.cache import cached_fragment
+from core.http import form_data, parse_id
 from plans.cache import bump_plan_version, plan_and_board_version
 from plans.filters import ActionFilter
 from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
@@ -26,15 +26,13 @@ from plans.selectors import (
     action_rows,
     actions_for_display,
     active_plan,
-    governance_paper,
     kpi_rag_map,
     plan_tree,
 )
-from trustplan.http import form_data, parse_id
 
 
 def _require_central(request: HttpRequest) -> None:
-    if not roles.is_central(request.user):
+    if not permissions.is_central(request.user):
         raise PermissionDenied("Only central team and administrators edit the plan.")
 
 
@@ -43,7 +41,7 @@ def can_post_update(user, action: Action) -> bool:
     archived plan, which is kept as it was."""
     if action.objective.plan.status == PlanStatus.ARCHIVED:
         return False
-    if roles.is_central(user):
+    if permissions.is_central(user):
         return True
     return any(owner.user_id == user.pk for owner in action.responsible.all())
 
@@ -73,7 +71,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
             value not in (None, "", False) for value in action_filter.form.cleaned_data.values()
         )
     )
-    can_edit = roles.is_central(request.user) and plan.status != PlanStatus.ARCHIVED
+    can_edit = permissions.is_central(request.user) and plan.status != PlanStatus.ARCHIVED
     today = timezone.localdate()
 
     def render_tree() -> str:
@@ -148,7 +146,7 @@ def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> 
         "today": timezone.localdate(),
         "form": form,
         "can_update": can_post_update(request.user, action),
-        "can_edit": roles.is_central(request.user),
+        "can_edit": permissions.is_central(request.user),
     }
 
 
@@ -469,37 +467,3 @@ def plan_status(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 def _plan_url(plan: Plan) -> str:
     return f"{reverse('plans:plan')}?plan={plan.pk}"
-
-
-@require_safe
-def monitoring_index(request: HttpRequest) -> HttpResponse:
-    plan = active_plan()
-    bodies = (
-        Owner.objects.filter(monitored_actions__objective__plan=plan)
-        .distinct()
-        .order_by("kind", "code")
-        if plan
-        else Owner.objects.none()
-    )
-    return render(request, "plans/monitoring_index.html", {"plan": plan, "bodies": bodies})
-
-
-@require_safe
-def monitoring(request: HttpRequest, code: str) -> HttpResponse:
-    owner = get_object_or_404(Owner, code__iexact=code)
-    plan, period, rag, actions, flagged = governance_paper(owner)
-    today = timezone.localdate()
-    actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
-    return render(
-        request,
-        "plans/monitoring.html",
-        {
-            "owner": owner,
-            "plan": plan,
-            "actions": actions,
-            "flagged": flagged,
-            "rag": rag,
-            "rag_period": period,
-            "today": today,
-        },
-    )

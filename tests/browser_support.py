@@ -10,8 +10,8 @@ from openpyxl import Workbook
 from playwright.sync_api import Locator, Page, expect
 
 from academies.models import Owner
-from kpis.demo import generate_demo_values
-from plans.demo import generate_demo_progress
+from demo.progress import generate_demo_progress
+from demo.values import generate_demo_values
 from tests.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -11,7 +11,7 @@ import os
 import pytest
 from django.contrib.auth import get_user_model
 
-from academies import roles
+from academies import permissions
 from academies.models import Academy, AcademyRole, RoleAssignment
 from academies.services import load_organisation, read_fixture
 from kpis.services import load_framework
@@ -36,7 +36,7 @@ def fast_password_hashing(settings):
 
 
 def _load_trust():
-    roles.ensure_role_groups()
+    permissions.ensure_role_groups()
     load_organisation(data=read_fixture("amethyst_trust.yaml"))
     load_framework(data=read_fixture("amethyst_kpis.yaml"))
     plan, _ = load_plan(data=read_fixture("plan_amethyst_2023_24.yaml"))
@@ -73,7 +73,7 @@ def academy_b(trust) -> Academy:
 def _user(username: str, group: str | None, **extra):
     user = get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
     if group:
-        user.groups.add(roles.ensure_role_groups()[group])
+        user.groups.add(permissions.ensure_role_groups()[group])
     return user
 
 
@@ -84,19 +84,19 @@ def cast(trust, academy_a, academy_b) -> dict:
     tettenhall = Academy.objects.get(slug="tettenhall-wood-school")
     people = {
         # trustee: reads every dashboard and the plan; writes nothing.
-        "trustee": _user("t-trustee", roles.TRUSTEE),
+        "trustee": _user("t-trustee", permissions.TRUSTEE),
         # governor: like a trustee, scoped to academy B (Moreton School).
-        "governor": _user("t-governor", roles.GOVERNOR),
+        "governor": _user("t-governor", permissions.GOVERNOR),
         # head_a: enters and submits academy A's returns only.
-        "head_a": _user("t-head-a", roles.HEADTEACHER),
+        "head_a": _user("t-head-a", permissions.HEADTEACHER),
         # head_b: enters and submits academy B's returns only.
-        "head_b": _user("t-head-b", roles.HEADTEACHER),
+        "head_b": _user("t-head-b", permissions.HEADTEACHER),
         # exec_head: heads Penn Hall and Tettenhall Wood.
-        "exec_head": _user("t-exec-head", roles.HEADTEACHER),
+        "exec_head": _user("t-exec-head", permissions.HEADTEACHER),
         # central: edits the plan and KPI framework, approves returns; does not import.
-        "central": _user("t-central", roles.CENTRAL_TEAM, is_staff=True),
+        "central": _user("t-central", permissions.CENTRAL_TEAM, is_staff=True),
         # admin: everything, including imports and user management.
-        "admin": _user("t-admin", roles.ADMINISTRATOR, is_staff=True, is_superuser=True),
+        "admin": _user("t-admin", permissions.ADMINISTRATOR, is_staff=True, is_superuser=True),
     }
     RoleAssignment.objects.create(
         user=people["governor"], academy=academy_b, role=AcademyRole.GOVERNOR

@@ -157,9 +157,9 @@ def one_of_each(trust, cast, academy_a):
     """At least one row of every model in the admin, so each has a history page to open."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
+    from core.models import PasswordChangeFailure
     from kpis.models import NationalFigure, Return
     from plans.models import SuccessCriterion
-    from trustplan.models import PasswordChangeFailure
 
     period = Period.objects.create(year_start=2023, term=Term.AUTUMN)
     kpi = KPI.objects.get(code="2.1")

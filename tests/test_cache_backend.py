@@ -2,7 +2,7 @@
 
 import pytest
 
-from trustplan.cache import BoundedLocMemCache
+from core.cache import BoundedLocMemCache
 
 
 @pytest.fixture
@@ -44,5 +44,5 @@ def test_the_project_uses_it():
     from trustplan import settings
 
     default = settings.CACHES["default"]
-    assert default["BACKEND"] == "trustplan.cache.BoundedLocMemCache"
+    assert default["BACKEND"] == "core.cache.BoundedLocMemCache"
     assert default["OPTIONS"]["MAX_BYTES"] == 256 * 1024 * 1024

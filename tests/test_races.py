@@ -262,7 +262,7 @@ def test_an_import_confirmed_after_a_heads_save_refuses(
 
 
 def test_import_confirm_vs_a_heads_save(trust, cast, period, academy_a):
-    from kpis.importer import ImportConflict, apply_import, prepare_import
+    from spreadsheets.importer import ImportConflict, apply_import, prepare_import
 
     attendance = KPI.objects.get(code="2.1")
     for round_ in range(ROUNDS):

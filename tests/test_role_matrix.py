@@ -12,8 +12,8 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from academies.models import Owner
-from kpis.demo import generate_demo_values
-from plans.demo import generate_demo_progress
+from demo.progress import generate_demo_progress
+from demo.values import generate_demo_values
 from plans.models import Action
 
 ROLES = ["anonymous", "trustee", "governor", "head_a", "head_b", "exec_head", "central", "admin"]

@@ -39,7 +39,7 @@ def test_axes_takes_the_client_address_from_trustplan():
     from axes.helpers import get_client_ip_address
     from django.test import RequestFactory
 
-    assert settings.AXES_CLIENT_IP_CALLABLE == "trustplan.client_ip.client_ip"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "core.client_ip.client_ip"
     request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="1.1.1.1, 2.2.2.2")
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(settings, "TRUSTPLAN_PROXY_COUNT", 1)
@@ -125,7 +125,7 @@ def test_the_client_address_is_the_nth_forwarded_entry_from_the_right(
 ):
     from django.test import RequestFactory
 
-    from trustplan.client_ip import client_ip
+    from core.client_ip import client_ip
 
     settings.TRUSTPLAN_PROXY_COUNT = count
     request = RequestFactory().get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
@@ -166,7 +166,7 @@ def test_wrong_current_passwords_lock_the_password_change(client_for, cast, url)
     assert "15 minutes" in page
     assert _password_is(user, PASSWORD)
     # …and recorded where administrators can see it.
-    from trustplan.models import PasswordChangeFailure
+    from core.models import PasswordChangeFailure
 
     assert PasswordChangeFailure.objects.filter(user=user).count() == settings.AXES_FAILURE_LIMIT
     assert {f.ip_address for f in PasswordChangeFailure.objects.filter(user=user)} == {"127.0.0.1"}
@@ -189,7 +189,7 @@ def test_the_password_change_lock_holds_across_sessions_and_cools_off(client, ca
 
     from django.utils import timezone
 
-    from trustplan.models import PasswordChangeFailure
+    from core.models import PasswordChangeFailure
 
     client.force_login(cast["trustee"])
     for _ in range(settings.AXES_FAILURE_LIMIT):
@@ -214,7 +214,7 @@ def test_the_password_change_lock_holds_across_sessions_and_cools_off(client, ca
 
 
 def test_a_correct_password_change_resets_the_count(client_for, cast):
-    from trustplan.models import PasswordChangeFailure
+    from core.models import PasswordChangeFailure
 
     client = client_for("trustee")
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):
@@ -235,12 +235,12 @@ def test_a_correct_password_change_resets_the_count(client_for, cast):
 def test_administrators_see_password_change_failures_in_the_admin(client_for, cast):
     _change(client_for("trustee"), "wrong-guess")
     client = client_for("admin")
-    response = client.get(reverse("admin:trustplan_passwordchangefailure_changelist"))
+    response = client.get(reverse("admin:core_passwordchangefailure_changelist"))
     assert response.status_code == 200
     assert "t-trustee" in response.content.decode()
     assert (
         client_for("central")
-        .get(reverse("admin:trustplan_passwordchangefailure_changelist"))
+        .get(reverse("admin:core_passwordchangefailure_changelist"))
         .status_code
         == 403
     )
@@ -330,7 +330,7 @@ def _through_middleware(user, header: str | None):
     from django.http import HttpResponse
     from django.test import RequestFactory
 
-    from trustplan.middleware import PrivateCacheMiddleware
+    from core.middleware import PrivateCacheMiddleware
 
     def view(request):
         response = HttpResponse("x")

@@ -72,11 +72,15 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    # The project's apps, lowest layer first (imports run one way: see pyproject's
+    # [tool.importlinter] and the README's "What is here").
+    "core",
     "academies",
     "kpis",
     "plans",
-    # The project's own records: password-change failures (trustplan/models.py).
-    "trustplan",
+    "board",
+    "spreadsheets",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -84,12 +88,12 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # 400 for a NUL character anywhere in the request, before anything is looked up or saved
     # (PostgreSQL refuses NUL in text); after the two above so the answer has their headers.
-    "trustplan.middleware.RefuseNulMiddleware",
+    "core.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Cache-Control: private, no-store on every response to a signed-in user (its response
     # side runs after every inner middleware; whitenoise has answered static files already).
-    "trustplan.middleware.PrivateCacheMiddleware",
+    "core.middleware.PrivateCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -119,7 +123,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "academies.context_processors.trustplan",
+                "board.context_processors.trustplan",
             ],
         },
     },
@@ -163,9 +167,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # version token in the database, so no process can serve a stale one (kpis/cache.py).
 CACHES = {
     "default": {
-        # Per process, bounded in bytes too (trustplan.cache); what it holds is keyed by version
+        # Per process, bounded in bytes too (core.cache); what it holds is keyed by version
         # tokens in the database, so workers never serve each other's stale copies.
-        "BACKEND": "trustplan.cache.BoundedLocMemCache",
+        "BACKEND": "core.cache.BoundedLocMemCache",
         "LOCATION": "trustplan",
         "OPTIONS": {
             "MAX_ENTRIES": 500,
@@ -227,7 +231,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # django-import-export: imports are atomic (a failed import writes nothing).
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
-# Formula escaping of admin exports is done by trustplan.admin.SafeModelResource (all triggers).
+# Formula escaping of admin exports is done by core.admin.SafeModelResource (all triggers).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
@@ -243,12 +247,12 @@ TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES = int(
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
 # Uploads wait for confirmation here, named by a random token held in the session (the admin's
 # django-import-export uploads in its admin/ folder); one never confirmed expires after this
-# many hours, removed at the next upload or by `manage.py purge_staged_imports` (kpis.staging).
+# many hours, removed at the next upload or by `manage.py purge_staged_imports` (core.staging).
 TRUSTPLAN_IMPORT_DIR = Path(
     os.environ.get("TRUSTPLAN_IMPORT_DIR", str(BASE_DIR / "var" / "imports"))
 )
 TRUSTPLAN_IMPORT_STAGED_HOURS = float(os.environ.get("TRUSTPLAN_IMPORT_STAGED_HOURS", "24"))
-IMPORT_EXPORT_TMP_STORAGE_CLASS = "trustplan.import_formats.StagedAdminImport"
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "core.import_formats.StagedAdminImport"
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -264,7 +268,7 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # X-Forwarded-For: the one the outermost trusted proxy appended, never one the client wrote
 # (trustplan/client_ip.py; it reads TRUSTPLAN_PROXY_COUNT at each request).
 TRUSTPLAN_PROXY_COUNT = int(os.environ.get("TRUSTPLAN_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "trustplan.client_ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
 
 # Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

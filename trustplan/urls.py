@@ -2,27 +2,32 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
-from trustplan import views
-from trustplan.forms import LoginForm, ThrottledAdminPasswordChangeForm
+from board import urls as board_urls
+from core import views
+from core.forms import LoginForm, ThrottledAdminPasswordChangeForm
+from demo.accounts import demo_accounts
+from plans import urls as plan_urls
+from spreadsheets import urls as spreadsheet_urls
 
 admin.site.site_header = "trustplan administration"
 admin.site.site_title = "trustplan"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    *board_urls.overview_patterns,
     path("healthz", views.healthz, name="healthz"),
-    path("kpis/", include("kpis.urls")),
-    path("academies/", include("academies.urls")),
-    path("entry/", include("kpis.urls_entry")),
-    path("plan/", include("plans.urls")),
-    path("import/", include("kpis.urls_import")),
-    path("my/", views.my_work, name="my"),
+    # The board's matrix and KPI pages with their exports, all named kpis:…
+    path("kpis/", include(([*spreadsheet_urls.export_patterns, *board_urls.kpi_patterns], "kpis"))),
+    path("academies/", include((board_urls.academy_patterns, "academies"))),
+    path("entry/", include("kpis.urls")),
+    # The plan's pages and its governance papers (the board's), all named plans:…
+    path("plan/", include(([*plan_urls.urlpatterns, *board_urls.plan_patterns], "plans"))),
+    path("import/", include("spreadsheets.urls")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
             authentication_form=LoginForm,
             redirect_authenticated_user=True,
-            extra_context={"demo_accounts": views.demo_accounts},
+            extra_context={"demo_accounts": demo_accounts},
         ),
         name="login",
     ),

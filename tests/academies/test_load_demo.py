@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from academies import roles
+from academies import permissions
 from academies.models import Academy, AcademyRole, Owner, RoleAssignment
 from kpis.models import KPIValue, Period, Return, ReturnStatus
 from plans.models import Action, Plan
@@ -28,12 +28,12 @@ def _snapshot():
 def test_demo_users_exist_for_every_role_with_the_demo_password(demo):
     User = get_user_model()
     expected = {
-        "trustee": roles.TRUSTEE,
-        "governor": roles.GOVERNOR,
-        "head": roles.HEADTEACHER,
-        "exechead": roles.HEADTEACHER,
-        "central": roles.CENTRAL_TEAM,
-        "admin": roles.ADMINISTRATOR,
+        "trustee": permissions.TRUSTEE,
+        "governor": permissions.GOVERNOR,
+        "head": permissions.HEADTEACHER,
+        "exechead": permissions.HEADTEACHER,
+        "central": permissions.CENTRAL_TEAM,
+        "admin": permissions.ADMINISTRATOR,
     }
     for username, group in expected.items():
         user = User.objects.get(username=username)

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kpis.demo import generate_demo_values
+from demo.values import generate_demo_values
 from kpis.models import KPI, Academy, AcademyTarget, KPIValue, Period, Return, ReturnStatus
 from kpis.services import return_save
 
@@ -84,7 +84,7 @@ def test_an_admin_edit_of_a_target_changes_the_cached_matrix(client_for, cached)
 
 
 def test_an_import_changes_the_cached_overview(client_for, cached, cast):
-    from kpis.importer import apply_import, prepare_import
+    from spreadsheets.importer import apply_import, prepare_import
 
     client = client_for("trustee")
     url = reverse("home") + "?period=2023-24-summer"

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from academies.models import Academy
-from kpis.demo import generate_demo_values
+from demo.values import generate_demo_values
 from kpis.models import KPI, Area, KPIValue, Period, Return, ReturnStatus, Term
 
 

@@ -9,8 +9,8 @@ from collections import Counter
 
 import pytest
 
+from demo.values import generate_demo_values
 from kpis import rag
-from kpis.demo import generate_demo_values
 from kpis.models import KPI, KPIValue, Period
 from kpis.selectors import PeriodIndex, board_matrix
 

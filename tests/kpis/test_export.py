@@ -17,11 +17,17 @@ from django.test import Client
 from django.urls import reverse
 
 from academies.models import Academy
-from kpis.demo import generate_demo_values
-from kpis.export import board_pack, example_workbook, safe_text, template_workbook, values_csv
-from kpis.importer import prepare_import
+from demo.values import generate_demo_values
 from kpis.models import KPI, KPIValue, Period, Return, ReturnStatus
 from plans.models import Action, ActionStatus, ProgressUpdate
+from spreadsheets.export import (
+    board_pack,
+    example_workbook,
+    safe_text,
+    template_workbook,
+    values_csv,
+)
+from spreadsheets.importer import prepare_import
 from tests.kpis.test_import import ACADEMIES, TRUST, snapshot
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -388,8 +394,8 @@ def test_the_example_holds_every_amethyst_action_and_imports_with_no_plan_change
 
 
 def test_the_example_creates_the_plan_in_an_empty_trust(trust, cast):
-    from kpis.importer import apply_import
     from plans.models import Plan
+    from spreadsheets.importer import apply_import
 
     Plan.objects.all().delete()
     preview = prepare_import(example_workbook(), "trustplan-example-amethyst.xlsx")

@@ -20,12 +20,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from academies.models import Academy, Owner
-from kpis import importer
-from kpis.demo import DEMO_NOTE, generate_demo_values
-from kpis.export import matrix_sheet_name
-from kpis.importer import apply_import, parse_period_name, prepare_import
+from demo.values import DEMO_NOTE, generate_demo_values
 from kpis.models import KPI, KPIValue, Measure, Period, Return, ReturnStatus, Term
 from plans.models import Action, Aim, Plan, StrategicObjective
+from spreadsheets import importer
+from spreadsheets.export import matrix_sheet_name
+from spreadsheets.importer import apply_import, parse_period_name, prepare_import
 
 AHS = "Aldersley High School"
 MS = "Moreton School"
@@ -892,7 +892,7 @@ def test_an_import_failing_midway_leaves_the_database_exactly_as_before(demo, ad
 def test_an_import_failing_in_its_plan_sheet_undoes_the_values_already_written(
     autumn_2024, admin, monkeypatch
 ):
-    from plans import workbook as plan_workbook
+    from spreadsheets import plan_sheet as plan_workbook
 
     data = xlsx(
         {
@@ -1192,7 +1192,7 @@ def test_a_file_that_is_not_a_spreadsheet_is_refused(autumn_2024, data, filename
 def test_a_csv_file_of_undecodable_bytes_is_refused_with_a_message(autumn_2024):
     # Neither UTF-8 nor Windows-1252: 0x81, 0x8D and 0x90 are undefined in Windows-1252.
     data = b"KPI,Academy,Period,Value\n1.1,\x81\x8d\x90,2024-25 Autumn,48\n"
-    # Fixed bug: kpis.workbook._csv_sheet tries utf-8-sig then cp1252 and, when both fail, goes on
+    # Fixed bug: core.workbook._csv_sheet tries utf-8-sig then cp1252 and, when both fail, goes on
     # to use `text`, which was never assigned: prepare_import raises UnboundLocalError (an
     # exception, a 500 on the upload page) instead of refusing the file with a message.
     message = refused(data, "values.csv")

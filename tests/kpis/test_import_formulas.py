@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from academies.models import Academy
-from kpis.importer import prepare_import
 from kpis.models import Period, Term
+from spreadsheets.importer import prepare_import
 from tests.kpis.test_import import (
     ACADEMIES,
     AHS,

@@ -13,8 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from kpis.importer import prepare_import
 from kpis.models import Period, ReturnStatus, Term
+from spreadsheets.importer import prepare_import
 from tests.kpis.test_import import AHS, LONG_HEADER, MATRIX_HEADER, snapshot, stored, xlsx
 
 
@@ -62,7 +62,7 @@ def test_a_values_list_period_out_of_range_names_its_cell(trust):
     ("sheet", "slug"), [("1990-91 Autumn", "1990-91-autumn"), ("Summer 2201", "2200-01-summer")]
 )
 def test_the_first_and_last_years_the_database_holds_import(trust, cast, sheet, slug):
-    from kpis.importer import apply_import
+    from spreadsheets.importer import apply_import
 
     preview = prepare_import(matrix_named(sheet), "trust.xlsx")
     assert preview.problems == []

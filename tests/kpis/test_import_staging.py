@@ -21,7 +21,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from academies import roles
+from academies import permissions
 from academies.models import Academy
 from kpis.models import Period, Return, ReturnStatus, Term
 from tests.kpis.test_import import AHS, MATRIX_HEADER, NEW_OBJECTIVE, plan_sheet, snapshot, xlsx
@@ -86,7 +86,7 @@ def second_admin() -> Client:
     user = get_user_model().objects.create_user(
         "t-admin-2", password="a-long-test-password-1", is_superuser=True, is_staff=True
     )
-    user.groups.add(roles.ensure_role_groups()[roles.ADMINISTRATOR])
+    user.groups.add(permissions.ensure_role_groups()[permissions.ADMINISTRATOR])
     client = Client()
     client.force_login(user)
     return client

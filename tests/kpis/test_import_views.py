@@ -18,7 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from academies import roles
+from academies import permissions
 from kpis.models import KPIValue, Period, Return, ReturnStatus, Term
 from plans.models import Action
 from tests.kpis.test_import import (
@@ -289,7 +289,7 @@ def test_an_undecodable_csv_upload_shows_a_message_never_a_server_error(client_f
     response = upload(client, b"KPI,Academy,Period,Value\n1.1,\x81\x8d\x90,x,48\n", "values.csv")
 
     # Fixed bug: a .csv that is neither UTF-8 nor Windows-1252 (bytes 0x81, 0x8D, 0x90) makes
-    # kpis.workbook._csv_sheet raise UnboundLocalError, so the upload page answers 500.
+    # core.workbook._csv_sheet raise UnboundLocalError, so the upload page answers 500.
     assert response.status_code == 200
     assert snapshot() == before
 
@@ -330,7 +330,7 @@ def test_another_administrators_token_is_refused(client_for, autumn_2024, import
     other_admin = get_user_model().objects.create_user(
         "t-admin-2", password="a-long-test-password-1", is_superuser=True, is_staff=True
     )
-    other_admin.groups.add(roles.ensure_role_groups()[roles.ADMINISTRATOR])
+    other_admin.groups.add(permissions.ensure_role_groups()[permissions.ADMINISTRATOR])
     second = Client()
     second.force_login(other_admin)
     before = snapshot()
@@ -347,7 +347,7 @@ def test_another_administrators_token_is_refused(client_for, autumn_2024, import
 
 
 def test_confirming_after_the_data_changed_writes_nothing(client_for, trust):
-    from kpis.demo import generate_demo_values
+    from demo.values import generate_demo_values
 
     generate_demo_values()
     summer = "2023-24-summer"
@@ -382,7 +382,7 @@ def test_confirm_only_takes_post(client_for, trust):
 
 
 def test_the_template_downloads_as_a_workbook_for_administrators(client_for, trust):
-    from kpis.demo import generate_demo_values
+    from demo.values import generate_demo_values
 
     generate_demo_values()
     response = client_for("admin").get(TEMPLATE)

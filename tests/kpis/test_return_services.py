@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kpis.forms import is_outlier, parse_value
+from kpis.measures import is_outlier, parse_value
 from kpis.models import KPI, Area, KPIValue, Period, Return, ReturnStatus, Term
 from kpis.services import (
     ReturnConflict,

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from academies.models import Owner
-from kpis.demo import generate_demo_values
+from demo.values import generate_demo_values
 from kpis.models import KPI
 from kpis.selectors import PeriodIndex, default_period
 from plans.cache import plan_version
@@ -211,7 +211,7 @@ def test_renaming_an_owner_shows_at_once(client_for, cached):
 
 
 def test_importing_a_plan_sheet_shows_at_once(client_for, cached, cast):
-    from kpis.importer import apply_import, prepare_import
+    from spreadsheets.importer import apply_import, prepare_import
 
     reader = client_for("trustee")
     first = (

@@ -6,8 +6,8 @@ import openpyxl
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from kpis.importer import apply_import, prepare_import
 from kpis.models import KPI
+from spreadsheets.importer import apply_import, prepare_import
 
 
 def _plan_sheet(trust, actions: int) -> bytes:

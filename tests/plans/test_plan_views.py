@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from academies.models import Academy, Owner
 from academies.services import read_fixture
-from kpis.demo import generate_demo_values
+from demo.progress import generate_demo_progress
+from demo.values import generate_demo_values
 from kpis.models import KPI, Period
 from kpis.selectors import PeriodIndex, board_matrix, default_period
-from plans.demo import generate_demo_progress
 from plans.models import (
     Action,
     ActionStatus,

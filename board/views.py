@@ -1,0 +1,281 @@
+"""The board's read-only pages across apps: the overview, the KPI matrix, a KPI across
+academies and periods, an academy's scorecard, the governance papers and my work."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from academies import permissions
+from academies.models import Academy, Owner, Phase
+from core.cache import cached_fragment, cached_value
+from core.http import parse_id
+from kpis import rag
+from kpis.cache import board_version
+from kpis.models import KPI, Area, Period, Return, ReturnStatus
+from kpis.selectors import (
+    PeriodIndex,
+    academy_scorecard,
+    board_matrix,
+    kpi_history,
+    period_from_request,
+    rule_in_words,
+)
+from plans.cache import plan_and_board_version
+from plans.models import Action, PlanStatus
+from plans.selectors import (
+    action_rows,
+    actions_for_display,
+    active_plan,
+    governance_paper,
+    kpi_rag_map,
+    plan_progress,
+)
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """Board overview: plan progress by objective, KPI exceptions, return completeness."""
+    periods = PeriodIndex()
+    period = period_from_request(request, periods)
+    academies = list(Academy.objects.active())
+    plan = active_plan()
+
+    def render_exceptions() -> str:
+        board = board_matrix(period, periods, academies=academies) if period else None
+        exceptions = board.exceptions() if board else []
+        return render_to_string("_exceptions.html", {"exceptions": exceptions, "period": period})
+
+    board_token = board_version()
+    exceptions_html = cached_fragment(
+        "exceptions", (period.pk if period else None,), render_exceptions, board_token
+    )
+    returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
+    today = timezone.localdate()
+    progress = (
+        cached_value(
+            "plan-progress",
+            (plan.pk, today.isoformat()),
+            lambda: plan_progress(plan, today),
+            plan_and_board_version(board_token),
+        )
+        if plan
+        else []
+    )
+    return render(
+        request,
+        "home.html",
+        {
+            "plan": plan,
+            "progress": progress,
+            "period": period,
+            "periods": periods.periods,
+            "exceptions_html": exceptions_html,
+            "completeness": [(academy, returns.get(academy.pk)) for academy in academies],
+        },
+    )
+
+
+@require_safe
+def matrix(request: HttpRequest) -> HttpResponse:
+    periods = PeriodIndex()
+    period = period_from_request(request, periods)
+    phase = request.GET.get("phase") if request.GET.get("phase") in Phase.values else ""
+    area = parse_id(request.GET.get("area"))
+    exceptions_only = request.GET.get("exceptions") == "1"
+    focus_academy = request.GET.get("academy", "")
+    focus_outcome = request.GET.get("outcome", "")
+    if focus_outcome not in rag.Outcome.__members__.values():
+        focus_outcome = ""
+    selected = {
+        "phase": phase,
+        "area": area,
+        "exceptions": exceptions_only,
+        "academy": focus_academy,
+        "outcome": focus_outcome,
+    }
+
+    def render_matrix() -> str:
+        board = _filtered_board(periods, period, selected) if period else None
+        return render_to_string(
+            "kpis/_matrix_table.html",
+            {
+                "board": board,
+                "period": period,
+                "selected": selected,
+                "legend": [rag.Outcome(o) for o in rag.Outcome],
+                "trust_name": settings.TRUST_NAME,
+            },
+        )
+
+    parts = (period.pk if period else None, *selected.values())
+    return render(
+        request,
+        "kpis/matrix.html",
+        {
+            "matrix_html": cached_fragment("matrix", parts, render_matrix, board_version()),
+            "period": period,
+            "periods": periods.periods,
+            "areas": Area.objects.all(),
+            "phases": Phase.choices,
+            "selected": selected,
+        },
+    )
+
+
+def _filtered_board(periods: PeriodIndex, period: Period, selected: dict):
+    academies = Academy.objects.active()
+    if selected["phase"]:
+        academies = academies.filter(phase=selected["phase"])
+    board = board_matrix(period, periods, academies=list(academies), area=selected["area"])
+    focus_academy, focus_outcome = selected["academy"], selected["outcome"]
+    for area_rows in board.areas:
+        if selected["exceptions"]:
+            area_rows.rows = [row for row in area_rows.rows if row.has_exception]
+        if focus_outcome:
+            area_rows.rows = [
+                row
+                for row in area_rows.rows
+                if any(
+                    cell.outcome == focus_outcome
+                    for cell in ([row.trust] if focus_academy == "trust" else row.cells)
+                    if focus_academy in ("", "trust") or cell.academy.slug == focus_academy
+                )
+            ]
+    board.areas = [area_rows for area_rows in board.areas if area_rows.rows]
+    return board
+
+
+@require_safe
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    kpi = get_object_or_404(KPI.objects.select_related("area"), code=code)
+    periods = PeriodIndex()
+
+    def render_history() -> str:
+        context = {"kpi": kpi, "history": kpi_history(kpi, periods), "periods": periods.periods}
+        return render_to_string("kpis/_detail_table.html", context)
+
+    history_html = cached_fragment("kpi-detail", (kpi.pk,), render_history, board_version())
+    return render(
+        request,
+        "kpis/detail.html",
+        {"kpi": kpi, "rule": rule_in_words(kpi), "history_html": history_html},
+    )
+
+
+@require_safe
+def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
+    academy = get_object_or_404(Academy, slug=slug)
+    periods = PeriodIndex()
+    returns = {r.period_id: r for r in Return.objects.filter(academy=academy)}
+    actions = (
+        Action.objects.filter(academies=academy, objective__plan__status="active")
+        .with_current_status()
+        .select_related("objective")
+        .prefetch_related("responsible")
+    )
+
+    def render_kpis() -> str:
+        context = {
+            "academy": academy,
+            "areas": academy_scorecard(academy, periods),
+            "periods": periods.periods,
+        }
+        return render_to_string("academies/_scorecard_kpis.html", context)
+
+    kpis_html = cached_fragment("scorecard", (academy.pk,), render_kpis, board_version())
+    return render(
+        request,
+        "academies/scorecard.html",
+        {
+            "academy": academy,
+            "kpis_html": kpis_html,
+            "periods": periods.periods,
+            "returns": [(period, returns.get(period.pk)) for period in periods.periods],
+            "actions": actions,
+        },
+    )
+
+
+@require_safe
+def monitoring_index(request: HttpRequest) -> HttpResponse:
+    plan = active_plan()
+    bodies = (
+        Owner.objects.filter(monitored_actions__objective__plan=plan)
+        .distinct()
+        .order_by("kind", "code")
+        if plan
+        else Owner.objects.none()
+    )
+    return render(request, "plans/monitoring_index.html", {"plan": plan, "bodies": bodies})
+
+
+@require_safe
+def monitoring(request: HttpRequest, code: str) -> HttpResponse:
+    owner = get_object_or_404(Owner, code__iexact=code)
+    plan, period, rag, actions, flagged = governance_paper(owner)
+    today = timezone.localdate()
+    actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
+    return render(
+        request,
+        "plans/monitoring.html",
+        {
+            "owner": owner,
+            "plan": plan,
+            "actions": actions,
+            "flagged": flagged,
+            "rag": rag,
+            "rag_period": period,
+            "today": today,
+        },
+    )
+
+
+@require_safe
+def my_work(request: HttpRequest) -> HttpResponse:
+    """What the signed-in person must do: a head's returns (open, due, submitted, sent back)
+    and the plan actions they are responsible for, overdue first."""
+    headed = permissions.headed_academy_ids(request.user)
+    academies = list(Academy.objects.filter(pk__in=headed)) if headed else []
+    periods = list(Period.objects.order_by("-year_start", "-term"))
+    open_or_recent = [p for p in periods if p.is_open] or periods[:1]
+    returns = {
+        (r.academy_id, r.period_id): r
+        for r in Return.objects.filter(academy__in=academies).select_related("period")
+    }
+    my_returns = []
+    for academy in academies:
+        for period in periods:
+            ret = returns.get((academy.pk, period.pk))
+            if period in open_or_recent or (ret and ret.status == ReturnStatus.SENT_BACK):
+                my_returns.append((academy, period, ret))
+    today = timezone.localdate()
+    my_actions = sorted(
+        action_rows(
+            actions_for_display(
+                Action.objects.filter(
+                    responsible__user=request.user, objective__plan__status=PlanStatus.ACTIVE
+                ).distinct()
+            ),
+            today,
+        ),
+        key=lambda action: (not action.overdue, action.due or date.max, action.pk),
+    )
+    period, rag = kpi_rag_map() if my_actions else (None, {})
+    return render(
+        request,
+        "my.html",
+        {
+            "my_returns": my_returns,
+            "my_actions": my_actions,
+            "rag": rag,
+            "rag_period": period,
+            "today": today,
+        },
+    )

@@ -1,0 +1,64 @@
+"""Import a trust workbook from the command line, with the same checks as the web import."""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from kpis.models import Period
+from spreadsheets.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
+
+
+class Command(BaseCommand):
+    help = "Import an .xlsx or .csv trust workbook: every change is checked first; all or nothing."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("file")
+        parser.add_argument("--dry-run", action="store_true", help="Report changes; write nothing.")
+        parser.add_argument("--period", help="Period slug for matrix sheets whose name has none.")
+        parser.add_argument("--state", default="submitted", choices=list(IMPORT_STATES))
+        parser.add_argument("--user", help="Username recorded in the history (default: none).")
+
+    def handle(self, *args, **options) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No file {path}")
+        period = None
+        if options["period"]:
+            period = Period.objects.filter(slug=options["period"]).first()
+            if period is None:
+                raise CommandError(f"No period {options['period']!r}")
+        user = None
+        if options["user"]:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"No user {options['user']!r}")
+        preview = prepare_import(
+            path.read_bytes(), path.name, period=period, state=options["state"]
+        )
+        for name, kind in preview.read_sheets:
+            self.stdout.write(f"Read sheet “{name}” ({kind})")
+        for name in preview.ignored_sheets:
+            self.stdout.write(f"Ignored sheet “{name}”")
+        self.stdout.write(
+            f"Values: {len(preview.creates)} to create, {len(preview.updates)} to update, "
+            f"{preview.unchanged} unchanged"
+        )
+        if preview.plan is not None:
+            self.stdout.write(
+                "Plan: " + ", ".join(f"{k} {v}" for k, v in preview.plan.counts.items())
+            )
+        if preview.problems:
+            for problem in preview.problems:
+                self.stderr.write(str(problem))
+            raise CommandError(f"{len(preview.problems)} problem(s); nothing was imported.")
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
+            return
+        try:
+            counts = apply_import(preview, user=user)
+        except ImportConflict as conflict:
+            raise CommandError(" ".join(conflict.messages)) from conflict
+        self.stdout.write(
+            self.style.SUCCESS("Imported: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        )

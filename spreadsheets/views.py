@@ -1,0 +1,228 @@
+"""Workbook import for administrators: upload, preview every change and problem, confirm.
+
+The uploaded file waits under TRUSTPLAN_IMPORT_DIR (core.staging), named by a random token kept
+in the administrator's session; confirming reads it again and applies it in one transaction, or
+nothing if anything changed in between. The file goes when the import is confirmed, refused at
+confirm, cancelled, or replaced by the session's next upload; others expire (core.staging).
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from academies import permissions
+from core import staging
+from core.http import form_data
+from core.workbook import WorkbookRefused, check_size
+from kpis.models import Period, ReturnStatus
+from kpis.selectors import PeriodIndex, default_period, period_from_request
+from spreadsheets.export import (
+    board_pack,
+    example_workbook,
+    matrix_sheet_name,
+    template_workbook,
+    values_csv,
+)
+from spreadsheets.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CONFIRM_PROBLEMS_SHOWN = 5  # a confirm that no longer imports cleanly says the first few why
+
+
+def administrator_required(view):
+    """403 for anyone but administrators, before anything else (even the method check)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs):
+        if not permissions.is_administrator(request.user):
+            raise PermissionDenied("Only administrators import spreadsheets.")
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label="Workbook (.xlsx) or CSV file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )
+    period = forms.ModelChoiceField(
+        queryset=Period.objects.none(),
+        required=False,
+        empty_label="From each sheet's name",
+        help_text="For a KPI matrix sheet whose name does not say its period.",
+    )
+    state = forms.ChoiceField(
+        label="Imported values enter the academies' returns as",
+        choices=[(s.value, s.label) for s in ReturnStatus if s in IMPORT_STATES],
+        initial=ReturnStatus.SUBMITTED,
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].queryset = Period.objects.order_by("-year_start", "-term")
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_size(upload.size)
+        except WorkbookRefused as error:
+            raise forms.ValidationError(str(error)) from error
+        return upload
+
+
+def _pending(request: HttpRequest, token: str) -> dict | None:
+    """The import waiting in this session, if `token` is its token."""
+    pending = request.session.get("import") or {}
+    if not pending or not token or pending.get("token") != token:
+        return None
+    return pending
+
+
+def _forget(request: HttpRequest) -> dict:
+    """Drop the import waiting in this session, and its staged file; what it was."""
+    pending = request.session.pop("import", None) or {}
+    if pending.get("token"):
+        staging.discard(pending["token"])
+    return pending
+
+
+@administrator_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(*form_data(request, files=True))
+    if request.method == "POST":
+        _forget(request)  # a new upload replaces the one waiting
+        staging.purge_expired_quietly()
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        data = upload_file.read()
+        filename = Path(upload_file.name).name[:200]
+        period = form.cleaned_data["period"]
+        state = form.cleaned_data["state"]
+        preview = prepare_import(data, filename, period=period, state=state)
+        token = ""
+        if preview.ok and preview.has_changes:
+            token = staging.stage(data)
+            request.session["import"] = {
+                "token": token,
+                "filename": filename,
+                "period": period.pk if period else None,
+                "state": state,
+                # What the person saw: confirming refuses if any of these returns moved on.
+                "versions": [[a, y, t, v] for (a, (y, t)), v in preview.return_versions.items()],
+            }
+        return render(request, "kpis/import_preview.html", {"preview": preview, "token": token})
+    return render(
+        request,
+        "kpis/import_upload.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@administrator_required
+@require_POST
+def confirm(request: HttpRequest) -> HttpResponse:
+    token = request.POST.get("token", "")
+    pending = _pending(request, token)
+    data = staging.read(token) if pending else None
+    if pending:
+        # Applied or refused below, this upload is done with: to try again, upload it again.
+        _forget(request)
+    if data is None:
+        messages.error(request, "That import is no longer waiting: upload the file again.")
+        return redirect("imports:upload")
+    period = Period.objects.filter(pk=pending.get("period")).first()
+    preview = prepare_import(data, pending["filename"], period=period, state=pending["state"])
+    if not preview.ok:
+        messages.error(
+            request,
+            "The data changed since the preview and the file no longer imports cleanly; "
+            "nothing was written. Upload it again to see why.",
+        )
+        for problem in preview.problems[:CONFIRM_PROBLEMS_SHOWN]:
+            messages.error(request, str(problem))
+        return redirect("imports:upload")
+    seen = {(a, (y, t)): v for a, y, t, v in pending.get("versions", [])}
+    try:
+        counts = apply_import(preview, user=request.user, expected_versions=seen)
+    except ImportConflict as conflict:
+        for line in conflict.messages:
+            messages.error(request, line)
+        return redirect("imports:upload")
+    summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
+    messages.success(request, f"Imported {pending['filename']}: {summary or 'no changes'}.")
+    return redirect("imports:upload")
+
+
+@administrator_required
+@require_POST
+def cancel(request: HttpRequest) -> HttpResponse:
+    """Abandon the import waiting in this session: its staged file goes, nothing is written."""
+    pending = _pending(request, request.POST.get("token", ""))
+    if pending is None:
+        messages.info(request, "No import of yours is waiting.")
+    else:
+        _forget(request)
+        messages.info(request, f"Import of {pending['filename']} cancelled: nothing was written.")
+    return redirect("imports:upload")
+
+
+def _download(data: bytes, filename: str, content_type: str = XLSX) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@administrator_required
+@require_safe
+def template(request: HttpRequest) -> HttpResponse:
+    periods = PeriodIndex()
+    open_period = next((p for p in reversed(periods.periods) if p.is_open), None)
+    period = open_period or default_period(periods)
+    return _download(template_workbook(period), "trustplan-template.xlsx")
+
+
+@administrator_required
+@require_safe
+def example(request: HttpRequest) -> HttpResponse:
+    return _download(example_workbook(), "trustplan-example-amethyst.xlsx")
+
+
+# --- Exports of the board -------------------------------------------------------------------
+
+
+@require_safe
+def export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The board pack of a period (everyone who sees the board may download it)."""
+    periods = PeriodIndex()
+    period = period_from_request(request, periods)
+    if period is None:
+        raise Http404("No periods yet")
+    response = HttpResponse(
+        board_pack(period),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    name = f"board-pack-{matrix_sheet_name(period).replace(' ', '-').lower()}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_safe
+def export_csv(request: HttpRequest) -> HttpResponse:
+    """Submitted and approved values of a period (or every period with ?period=all)."""
+    periods = PeriodIndex()
+    period = None if request.GET.get("period") == "all" else period_from_request(request, periods)
+    response = HttpResponse(values_csv(period), content_type="text/csv; charset=utf-8")
+    name = f"kpi-values-{period.slug if period else 'all'}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
