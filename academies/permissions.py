@@ -2,7 +2,14 @@
 
 Trust-wide roles are Django groups; which academies a head leads or a governor governs are
 RoleAssignment rows. Every permission check in the app goes through these helpers so the rules
-live in one place.
+live in one place: "may this user …" (may_*) and "which academies may this user see" (the
+scope: visible_academy_ids and the helpers built on it, which every board read goes through).
+
+The scope (DESIGN.md, roles): trustees, headteachers, central team and administrators see every
+academy. A user whose only board role is Governor (the Governor group, or governor assignments
+without any wider role) sees only the academies they govern, plus trust-level figures; a
+governor who is also a trustee, head or central team sees everything, as the wider role does.
+A user with no role at all keeps what every signed-in user saw before scoping: everything.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser, Group, Permission
+from django.db.models import Q
 
 from academies.models import RoleAssignment
 
@@ -23,6 +31,8 @@ CENTRAL_TEAM = "Central team"
 ADMINISTRATOR = "Administrator"
 
 ROLE_GROUPS = [TRUSTEE, GOVERNOR, HEADTEACHER, CENTRAL_TEAM, ADMINISTRATOR]
+# Roles that see every academy: a governor holding one of them is not scoped.
+WHOLE_TRUST_ROLES = {TRUSTEE, HEADTEACHER, CENTRAL_TEAM, ADMINISTRATOR}
 
 # Central team edit the plan and the KPI framework (in the Django admin too) but do not import.
 CENTRAL_TEAM_MODEL_PERMISSIONS = {
@@ -91,3 +101,117 @@ def headed_academy_ids(user: User | AnonymousUser) -> set[int]:
 def can_enter_for(user: User | AnonymousUser, academy_id: int) -> bool:
     """Central team and administrators enter for any academy; a head for their own only."""
     return is_central(user) or academy_id in headed_academy_ids(user)
+
+
+def may_enter_returns(user: User | AnonymousUser) -> bool:
+    """Central team and administrators, or a headteacher who heads at least one academy (the
+    Returns page). Only members of the Headteacher group pay the query for their academies."""
+    if is_central(user):
+        return True
+    return HEADTEACHER in _group_names(user) and bool(headed_academy_ids(user))
+
+
+def may_import(user: User | AnonymousUser) -> bool:
+    """Administrators import spreadsheets; central team do not."""
+    return is_administrator(user)
+
+
+def may_open_admin(user: User | AnonymousUser) -> bool:
+    """Central team and administrators use the Django admin (each with their permissions)."""
+    return is_central(user)
+
+
+def may_edit_plan(user: User | AnonymousUser) -> bool:
+    """Central team and administrators edit the plan (an archived plan is closed to everyone:
+    plans checks the plan's own state)."""
+    return is_central(user)
+
+
+def may_post_update(user: User | AnonymousUser, action) -> bool:
+    """Central team, or a user linked to one of the action's responsible owners (prefetch
+    ``responsible`` to ask this of many actions). Whether the action's plan is archived, and
+    so closed to updates, is the plan's own state: plans checks it."""
+    if is_central(user):
+        return True
+    return user.is_authenticated and any(
+        owner.user_id == user.pk for owner in action.responsible.all()
+    )
+
+
+# --- Scope: which academies a user may see --------------------------------------------------------
+
+
+def governed_academy_ids(user: User | AnonymousUser) -> set[int]:
+    """The academies the user is a local governor of (one query, then cached on the user)."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_trustplan_governed", None)
+    if cached is None:
+        cached = set(
+            RoleAssignment.objects.governors()
+            .filter(user=user)
+            .values_list("academy_id", flat=True)
+        )
+        user._trustplan_governed = cached
+    return cached
+
+
+def visible_academy_ids(user: User | AnonymousUser) -> set[int] | None:
+    """The academies whose figures the user may see: None for every academy (trustees, heads,
+    central team, administrators), else the set a governor governs (see the module's note).
+
+    Costs no query for whole-trust roles beyond the user's groups (read once per request), and
+    one for a governor.
+    """
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser or _group_names(user) & WHOLE_TRUST_ROLES:
+        return None
+    governed = governed_academy_ids(user)
+    if governed or GOVERNOR in _group_names(user):
+        return governed
+    return None
+
+
+def scope_key(user: User | AnonymousUser) -> str | tuple[int, ...]:
+    """The user's scope as a cache-key part: "all", or the sorted ids they may see. Every cached
+    piece that shows academies' figures is keyed by it, so a governor's page is never served to
+    a trustee, nor a trustee's to a governor."""
+    ids = visible_academy_ids(user)
+    return "all" if ids is None else tuple(sorted(ids))
+
+
+def may_see_academy(user: User | AnonymousUser, academy_id: int) -> bool:
+    ids = visible_academy_ids(user)
+    return ids is None or academy_id in ids
+
+
+def visible_academies(user: User | AnonymousUser, queryset):
+    """An Academy queryset narrowed to the academies the user may see."""
+    ids = visible_academy_ids(user)
+    return queryset if ids is None else queryset.filter(pk__in=ids)
+
+
+def action_in_scope(action, academy_ids: set[int] | None) -> bool:
+    """Whether an action belongs to a scope: every action for None; else the trust-wide ones
+    (no academies named) and those naming one of the academies. Prefetch ``academies``."""
+    if academy_ids is None:
+        return True
+    named = {academy.pk for academy in action.academies.all()}
+    return not named or bool(named & academy_ids)
+
+
+def may_see_action(user: User | AnonymousUser, action) -> bool:
+    return action_in_scope(action, visible_academy_ids(user))
+
+
+def visible_actions(user: User | AnonymousUser, queryset):
+    """A plan Action queryset narrowed as action_in_scope does, in the same query (subqueries
+    on the actions' academy links; no join, so no duplicate rows)."""
+    ids = visible_academy_ids(user)
+    if ids is None:
+        return queryset
+    links = queryset.model.academies.through.objects
+    naming_mine = links.filter(academy_id__in=ids).values("action_id")
+    naming_any = links.values("action_id")
+    return queryset.filter(Q(pk__in=naming_mine) | ~Q(pk__in=naming_any))

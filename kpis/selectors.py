@@ -133,6 +133,30 @@ class Board:
         order = {rag.Outcome.RED: 0, rag.Outcome.MISSING: 1, rag.Outcome.AMBER: 2}
         return sorted(found, key=lambda pair: order.get(pair[1].outcome, 3))
 
+    def restricted_to(self, academy_ids: set[int] | None) -> Board:
+        """This board with only these academies' columns (None: all of them), for a user's
+        scope (academies.permissions.visible_academy_ids). The trust column keeps the figure
+        worked out from every academy on the board."""
+        if academy_ids is None:
+            return self
+        areas = [
+            AreaRows(
+                group.area,
+                [
+                    Row(row.kpi, [c for c in row.cells if c.academy.pk in academy_ids], row.trust)
+                    for row in group.rows
+                ],
+            )
+            for group in self.areas
+        ]
+        return Board(
+            period=self.period,
+            previous=self.previous,
+            academies=[a for a in self.academies if a.pk in academy_ids],
+            areas=areas,
+            counts={k: n for k, n in self.counts.items() if k is None or k in academy_ids},
+        )
+
 
 class PeriodIndex:
     """All periods (a small table, one query) and the lookups pages need."""
