@@ -32,7 +32,7 @@ from plans.selectors import (
 
 
 def _require_central(request: HttpRequest) -> None:
-    if not permissions.is_central(request.user):
+    if not permissions.may_edit_plan(request.user):
         raise PermissionDenied("Only central team and administrators edit the plan.")
 
 
@@ -41,9 +41,7 @@ def can_post_update(user, action: Action) -> bool:
     archived plan, which is kept as it was."""
     if action.objective.plan.status == PlanStatus.ARCHIVED:
         return False
-    if permissions.is_central(user):
-        return True
-    return any(owner.user_id == user.pk for owner in action.responsible.all())
+    return permissions.may_post_update(user, action)
 
 
 def _plan_from_request(request: HttpRequest) -> Plan | None:
@@ -61,7 +59,9 @@ def plan_page(request: HttpRequest) -> HttpResponse:
     plans = list(Plan.objects.order_by("-start_year", "title"))
     if plan is None:
         return render(request, "plans/plan.html", {"plan": None, "plans": plans})
-    actions = Action.objects.filter(objective__plan=plan).with_current_status()
+    # A governor's tree: the trust-wide actions and those naming their academies.
+    actions = permissions.visible_actions(request.user, Action.objects.filter(objective__plan=plan))
+    actions = actions.with_current_status()
     action_filter = ActionFilter(request.GET or None, queryset=actions, plan=plan)
     valid = not action_filter.is_bound or action_filter.form.is_valid()
     filtered = (
@@ -97,6 +97,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         today.isoformat(),
         can_edit,
         _filter_key(action_filter) if filtered else None,
+        permissions.scope_key(request.user),
     )
     token = plan_and_board_version() if valid else None
     tree_html = cached_fragment("plan-tree", parts, render_tree, token)
@@ -131,6 +132,8 @@ def _filter_key(action_filter: ActionFilter) -> tuple:
 
 def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> dict:
     action = get_object_or_404(actions_for_display(Action.objects.all()), pk=pk)
+    if not permissions.may_see_action(request.user, action):
+        raise Http404("No such action")  # outside a governor's academies: as if unknown
     aim_ids = [aim.pk for aim in action.aims.all()]
     period, rag = kpi_rag_map()
     return {
