@@ -14,11 +14,7 @@ from core.http import parse_id
 from kpis import rag
 from kpis.forms import EntryRow, ReturnForm
 from kpis.models import KPI, AcademyTarget, KPIValue, NationalFigure, Period, Return
-from kpis.selectors import (
-    PeriodIndex,
-    rule_for,
-)
-from kpis.services import (
+from kpis.returns import (
     ReturnConflict,
     ReturnError,
     ReturnIncomplete,
@@ -28,6 +24,10 @@ from kpis.services import (
     return_reopen,
     return_save,
     return_send_back,
+)
+from kpis.selectors import (
+    PeriodIndex,
+    rule_for,
 )
 
 # --- Termly returns: data entry ---------------------------------------------------------------

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from academies.models import Academy
 from kpis.models import KPI, KPIValue, Measure, Period, Return, ReturnStatus, TargetKind, Term
-from kpis.services import return_save
+from kpis.returns import return_save
 from plans.models import Action, ActionStatus
 from tests.browser_support import cell, load_demo, matrix_workbook, screenshot, sign_in, table
 

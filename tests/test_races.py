@@ -23,7 +23,7 @@ from django.urls import reverse
 
 from academies.models import Academy
 from kpis.models import KPI, KPIValue, Period, Return, ReturnStatus, Term
-from kpis.services import (
+from kpis.returns import (
     ReturnConflict,
     ReturnError,
     period_set_open,

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from demo.values import generate_demo_values
 from kpis.models import KPI, Academy, AcademyTarget, KPIValue, Period, Return, ReturnStatus
-from kpis.services import return_save
+from kpis.returns import return_save
 
 
 @pytest.fixture

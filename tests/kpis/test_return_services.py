@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kpis.measures import is_outlier, parse_value
 from kpis.models import KPI, Area, KPIValue, Period, Return, ReturnStatus, Term
-from kpis.services import (
+from kpis.returns import (
     ReturnConflict,
     ReturnError,
     ReturnIncomplete,
