@@ -294,12 +294,13 @@ class Period(models.Model):
 
     @staticmethod
     def make_slug(year_start: int, term: int) -> str:
-        return f"{year_start}-{(year_start + 1) % 100:02d}-{Term(term).label.lower()}"
+        return f"{format_academic_year(year_start, sep='-')}-{Term(term).label.lower()}"
 
 
-def format_academic_year(year_start: int) -> str:
-    """2023 → "2023/24"."""
-    return f"{year_start}/{(year_start + 1) % 100:02d}"
+def format_academic_year(year_start: int, sep: str = "/") -> str:
+    """The one academic-year label: 2023 → "2023/24"; with sep="-", "2023-24" (period slugs,
+    sheet names)."""
+    return f"{year_start}{sep}{(year_start + 1) % 100:02d}"
 
 
 class NationalFigure(models.Model):

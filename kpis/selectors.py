@@ -22,6 +22,7 @@ from kpis.models import (
     NationalFigure,
     Period,
     Return,
+    format_academic_year,
 )
 
 
@@ -48,7 +49,7 @@ def rule_in_words(kpi: KPI) -> str:
         way = "reduced" if kpi.lower_is_better else "increased"
         words = (
             f"{way.capitalize()} by at least {rag.format_value(kpi.target_value, 'number')}% "
-            f"against the same term of {kpi.baseline_year}/{(kpi.baseline_year + 1) % 100:02d}"
+            f"against the same term of {format_academic_year(kpi.baseline_year)}"
         )
     elif kpi.target_kind == "national":
         at = "At most" if kpi.lower_is_better else "At least"

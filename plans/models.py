@@ -19,7 +19,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from academies.models import Academy, Owner
-from kpis.models import KPI, Period
+from kpis.models import KPI, Period, format_academic_year
 
 
 class PlanStatus(models.TextChoices):
@@ -65,7 +65,7 @@ class Plan(models.Model):
     @property
     def years(self) -> str:
         if self.end_year == self.start_year + 1:
-            return f"{self.start_year}/{self.end_year % 100:02d}"
+            return format_academic_year(self.start_year)
         return f"{self.start_year}–{self.end_year}"
 
 

@@ -20,7 +20,7 @@ from academies.models import Academy
 from academies.services import read_fixture
 from core.text import safe_text
 from kpis import rag
-from kpis.models import KPI, Area, KPIValue, Period, Return
+from kpis.models import KPI, Area, KPIValue, Period, Return, format_academic_year
 from kpis.selectors import Board, Cell, PeriodIndex, board_matrix, rule_in_words
 from plans.models import Action
 from plans.selectors import actions_for_display, active_plan
@@ -73,7 +73,7 @@ def _write_value(sheet, row: int, column: int, cell: Cell) -> None:
 
 
 def matrix_sheet_name(period: Period) -> str:
-    return f"{period.year_start}-{(period.year_start + 1) % 100:02d} {period.get_term_display()}"
+    return f"{format_academic_year(period.year_start, sep='-')} {period.get_term_display()}"
 
 
 def board_pack(period: Period) -> bytes:

@@ -47,6 +47,7 @@ from kpis.models import (
     Return,
     ReturnStatus,
     Term,
+    format_academic_year,
     period_year_problem,
 )
 from plans.references import suggest
@@ -126,7 +127,7 @@ class ImportPreview:
         return bool(self.creates or self.updates or self.new_periods or plan_changes)
 
     def period_label(self, key: tuple[int, int]) -> str:
-        return f"{key[0]}/{(key[0] + 1) % 100:02d} {Term(key[1]).label}"
+        return f"{format_academic_year(key[0])} {Term(key[1]).label}"
 
 
 def parse_period_name(text: str) -> tuple[int, int] | None:
