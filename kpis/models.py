@@ -288,6 +288,13 @@ class Period(models.Model):
             return datetime.date(self.year_start + 1, 3, 31)
         return datetime.date(self.year_start + 1, 7, 31)
 
+    def return_overdue(self, ret: Return | None, today: datetime.date) -> bool:
+        """Whether an academy's return for this term is overdue: the due date has passed and
+        the return (None: not started) is neither submitted nor approved."""
+        if self.due_date is None or self.due_date >= today:
+            return False
+        return ret is None or not ret.is_published
+
     @property
     def academic_year(self) -> str:
         return format_academic_year(self.year_start)

@@ -53,13 +53,4 @@ class ActionFilter(django_filters.FilterSet):
         return queryset.filter(latest_status=value)
 
     def filter_overdue(self, queryset, name, value):
-        if not value:
-            return queryset
-        today = timezone.localdate()
-        # Due by date, or (no date) by the end of the due term; and not complete.
-        past = Q(due_date__lt=today) | Q(due_date__isnull=True, due_period__isnull=False)
-        # Completeness is judged in Python: excluding on the annotation would drop actions
-        # with no update at all (a NULL status), which are overdue too.
-        candidates = queryset.filter(past).select_related("due_period")
-        keep = [a.pk for a in candidates if a.is_overdue(today)]
-        return queryset.filter(pk__in=keep)
+        return queryset.overdue(timezone.localdate()) if value else queryset

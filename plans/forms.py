@@ -1,4 +1,7 @@
-"""Plan editing forms (crispy-forms, Bootstrap 5): objectives, aims, actions, progress updates."""
+"""Plan editing forms (crispy-forms, Bootstrap 5): objectives, aims, actions, progress updates.
+
+They validate; the views hand their cleaned data to plans.services, which writes.
+"""
 
 from __future__ import annotations
 
@@ -140,18 +143,20 @@ class ActionForm(_Crispy, forms.ModelForm):
             self.add_error("description", "Describe the action.")
         return data
 
-    def save(self, commit: bool = True) -> Action:
-        action = super().save(commit=False)
-        action.objective = self.objective
-        if not action.pk:
-            last = self.objective.actions.order_by("-position").first()
-            action.position = (last.position + 1) if last else 1
-        action.save()
-        self.save_m2m()
-        action.responsible.set(self.cleaned_data["responsibility"])
-        action.monitors.set(self.cleaned_data["monitored_by"])
-        action.kpis.set(self.cleaned_data["kpi_codes"])
-        return action
+    def action_data(self) -> dict:
+        """The cleaned form as plans.services.action_create and action_edit take it (the
+        services write the action; this form only validates)."""
+        data = self.cleaned_data
+        return {
+            "aims": data["aims"],
+            "description": data["description"],
+            "academies": data["academies"],
+            "due_date": data["due_date"],
+            "due_period": data["due_period"],
+            "responsible": data["responsibility"],
+            "monitors": data["monitored_by"],
+            "kpis": data["kpi_codes"],
+        }
 
 
 class ProgressUpdateForm(_Crispy, forms.ModelForm):

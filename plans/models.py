@@ -111,6 +111,10 @@ class Aim(models.Model):
         # objective_id is enough to avoid a query when the objective is already loaded.
         return f"{self.objective.number}.{self.position}"
 
+    @property
+    def plan(self) -> Plan:
+        return self.objective.plan
+
 
 class SuccessCriterion(models.Model):
     """A success criterion stated for one aim or for a group of aims of one objective."""
@@ -148,6 +152,16 @@ class ActionQuerySet(models.QuerySet):
             latest_status=Subquery(latest.values("status")[:1]),
             latest_update_on=Subquery(latest.values("date")[:1]),
         )
+
+    def overdue(self, today: datetime.date) -> ActionQuerySet:
+        """The overdue ones among these actions. Action.is_overdue decides; SQL only narrows to
+        those due by a date in the past or by a term. Completeness is judged in Python, since
+        excluding on the annotation would drop actions with no update, which are overdue too."""
+        past = Q(due_date__lt=today) | Q(due_date__isnull=True, due_period__isnull=False)
+        candidates = self.filter(past).select_related("due_period")
+        if "latest_status" not in candidates.query.annotations:
+            candidates = candidates.with_current_status()
+        return self.filter(pk__in=[a.pk for a in candidates if a.is_overdue(today)])
 
 
 class Action(models.Model):
@@ -198,6 +212,10 @@ class Action(models.Model):
         return reverse("plans:action", args=[self.pk])
 
     @property
+    def plan(self) -> Plan:
+        return self.objective.plan
+
+    @property
     def status(self) -> str:
         """The latest progress update's status; "not started" before the first update."""
         if hasattr(self, "latest_status"):  # annotated by with_current_status(): no query
@@ -217,6 +235,8 @@ class Action(models.Model):
         return self.due_period.end_date if self.due_period_id else None
 
     def is_overdue(self, today: datetime.date | None = None) -> bool:
+        """The one rule for "overdue": due (by date, or by the end of its term) before today
+        and not complete. Everything that shows or counts overdue actions asks this."""
         due = self.due
         if due is None:
             return False

@@ -165,6 +165,45 @@ def plan_tree(
     return result
 
 
+@dataclass
+class PlanTreeView:
+    """What the plan page's tree shows: the tree, and the KPI RAG chips with their period."""
+
+    nodes: list[ObjectiveNode]
+    rag: dict[int, object]
+    rag_period: object
+
+
+def plan_tree_view(plan: Plan, actions, *, filtered: bool, today: datetime.date) -> PlanTreeView:
+    """The tree of ``actions`` (a queryset of the plan's actions), with the KPI RAG map."""
+    period, rag = kpi_rag_map()
+    chosen = action_rows(actions_for_display(actions), today)
+    return PlanTreeView(plan_tree(plan, chosen, filtered=filtered, today=today), rag, period)
+
+
+def actions_only_serving(aim: Aim) -> list[Action]:
+    """The actions that serve this aim and no other (they go when it is deleted)."""
+    return [a for a in aim.actions.prefetch_related("aims") if len(a.aims.all()) == 1]
+
+
+def deletion_summary(item: StrategicObjective | Aim | Action) -> list[str]:
+    """What goes with an objective, aim or action when it is deleted, in words."""
+    if isinstance(item, StrategicObjective):
+        return [
+            f"{item.aims.count()} aim(s)",
+            f"{item.actions.count()} action(s) and their progress updates",
+            f"{item.success_criteria.count()} success criteria",
+        ]
+    if isinstance(item, Aim):
+        only_here = actions_only_serving(item)
+        shared = item.actions.count() - len(only_here)
+        lines = [f"{len(only_here)} action(s) serving only this aim, with their progress updates"]
+        if shared:
+            lines.append(f"{shared} action(s) that also serve other aims lose this one")
+        return lines
+    return [f"{item.updates.count()} progress update(s)"]
+
+
 def kpi_rag_map() -> tuple[object, dict[int, object]]:
     """(period, each KPI's trust-column cell) for the board's default period.
 

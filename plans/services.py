@@ -1,17 +1,53 @@
-"""Writes across the plan's models."""
+"""Every write to the plan: keyword-only functions, each in one transaction, which the views,
+the importer and the commands call.
+
+A write to an archived plan raises PlanArchived (a PermissionDenied, so a view that lets it
+through answers 403): an archived plan is kept as it was. Single saves and deletes bump the
+plan's cache token through signals (plans.cache); bulk writes and QuerySet.update() bump it here.
+"""
 
 from __future__ import annotations
 
+import datetime
 import re
+from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Max
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from academies.models import Academy, Owner
 from academies.services import owner_lookup
-from kpis.models import KPI
-from plans.models import Action, Aim, Plan, StrategicObjective, SuccessCriterion
+from kpis.models import KPI, Period
+from plans.cache import bump_plan_version
+from plans.models import (
+    Action,
+    Aim,
+    Plan,
+    PlanStatus,
+    ProgressUpdate,
+    StrategicObjective,
+    SuccessCriterion,
+)
 from plans.references import ReferenceError, parse_kpi_codes, parse_owner_codes
+from plans.selectors import actions_only_serving
+from plans.sheet import ActionRow, PlanImport, action_links, norm
+
+PlanItem = StrategicObjective | Aim | Action
+User = AbstractBaseUser | None  # who history records (None: a script)
+
+
+class PlanArchived(PermissionDenied):
+    """A write to an archived plan, which can be read but not changed."""
+
+
+def require_editable(plan: Plan) -> None:
+    """Raise PlanArchived unless the plan may still be changed."""
+    if plan.status == PlanStatus.ARCHIVED:
+        raise PlanArchived("This plan is archived: it can be read but not changed.")
 
 
 class PlanFixtureError(ValueError):
@@ -125,3 +161,416 @@ def _academy_matcher():
         return lambda text: []
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, by_short_name)) + r")\b")
     return lambda text: sorted({by_short_name[name] for name in pattern.findall(text or "")})
+
+
+# --- Objectives, aims and actions -------------------------------------------------------------
+
+
+@transaction.atomic
+def objective_create(*, plan: Plan, number: int, title: str, user: User) -> StrategicObjective:
+    require_editable(plan)
+    objective = StrategicObjective(plan=plan, number=number, title=title)
+    objective._history_user = user
+    objective.save()
+    return objective
+
+
+@transaction.atomic
+def objective_edit(
+    *, objective: StrategicObjective, number: int, title: str, user: User
+) -> StrategicObjective:
+    require_editable(objective.plan)
+    objective.number, objective.title = number, title
+    objective._history_user = user
+    objective.save()
+    return objective
+
+
+@transaction.atomic
+def aim_create(*, objective: StrategicObjective, title: str, user: User) -> Aim:
+    """Add an aim after the objective's last. The objective's row is locked first, so two aims
+    added at once take two positions (they are unique) instead of colliding."""
+    require_editable(objective.plan)
+    StrategicObjective.objects.select_for_update().filter(pk=objective.pk).first()
+    position = (objective.aims.aggregate(n=Max("position"))["n"] or 0) + 1
+    aim = Aim(objective=objective, position=position, title=title)
+    aim._history_user = user
+    aim.save()
+    return aim
+
+
+@transaction.atomic
+def aim_edit(*, aim: Aim, title: str, user: User) -> Aim:
+    require_editable(aim.plan)
+    aim.title = title
+    aim._history_user = user
+    aim.save()
+    return aim
+
+
+@transaction.atomic
+def action_create(
+    *,
+    objective: StrategicObjective,
+    user: User,
+    aims: Iterable[Aim],
+    description: str = "",
+    academies: Iterable[Academy] = (),
+    due_date: datetime.date | None = None,
+    due_period: Period | None = None,
+    responsible: Iterable[Owner] = (),
+    monitors: Iterable[Owner] = (),
+    kpis: Iterable[KPI] = (),
+) -> Action:
+    """Add an action after the objective's last, serving ``aims`` (of that objective)."""
+    require_editable(objective.plan)
+    last = objective.actions.order_by("-position").first()
+    action = Action(objective=objective, position=(last.position + 1) if last else 1)
+    return _action_save(
+        action,
+        user=user,
+        aims=aims,
+        description=description,
+        academies=academies,
+        due_date=due_date,
+        due_period=due_period,
+        responsible=responsible,
+        monitors=monitors,
+        kpis=kpis,
+    )
+
+
+@transaction.atomic
+def action_edit(
+    *,
+    action: Action,
+    user: User,
+    aims: Iterable[Aim],
+    description: str,
+    academies: Iterable[Academy],
+    due_date: datetime.date | None,
+    due_period: Period | None,
+    responsible: Iterable[Owner],
+    monitors: Iterable[Owner],
+    kpis: Iterable[KPI],
+) -> Action:
+    """Change an action and replace its links (history records who, and what the links were)."""
+    require_editable(action.plan)
+    return _action_save(
+        action,
+        user=user,
+        aims=aims,
+        description=description,
+        academies=academies,
+        due_date=due_date,
+        due_period=due_period,
+        responsible=responsible,
+        monitors=monitors,
+        kpis=kpis,
+    )
+
+
+def _action_save(
+    action: Action,
+    *,
+    user: User,
+    aims: Iterable[Aim],
+    academies: Iterable[Academy],
+    responsible: Iterable[Owner],
+    monitors: Iterable[Owner],
+    kpis: Iterable[KPI],
+    **fields: Any,
+) -> Action:
+    """Save the action's own fields, then set its links (history needs the row first)."""
+    for name, value in fields.items():
+        setattr(action, name, value)
+    action._history_user = user
+    action.save()
+    action.aims.set(aims)
+    action.academies.set(academies)
+    action.responsible.set(responsible)
+    action.monitors.set(monitors)
+    action.kpis.set(kpis)
+    return action
+
+
+@transaction.atomic
+def plan_item_move(*, item: PlanItem, direction: str) -> None:
+    """Move an objective, aim or action one place "up" or "down" among its siblings (the first
+    up or the last down stays where it is).
+
+    The parent's row is locked first (PostgreSQL; SQLite's immediate transactions do the same)
+    and the positions are read after, so two moves at once run one after the other instead of
+    reading the same positions and colliding on the unique ones.
+    """
+    if direction not in ("up", "down"):
+        raise ValueError(f"Move up or down, not {direction!r}")
+    require_editable(item.plan)
+    siblings, field = _siblings_locked(item)
+    index = next((i for i, sibling in enumerate(siblings) if sibling.pk == item.pk), None)
+    if index is None:  # deleted a moment ago
+        return
+    other = index - 1 if direction == "up" else index + 1
+    if not 0 <= other < len(siblings):
+        return
+    if isinstance(item, Action):
+        # Actions may share positions (made outside the app): renumber them all in order.
+        siblings[index], siblings[other] = siblings[other], siblings[index]
+        for position, sibling in enumerate(siblings, start=1):
+            sibling.position = position
+        Action.objects.bulk_update(siblings, ["position"])
+    else:
+        model, theirs = type(item), siblings[other]
+        mine, their_place = getattr(siblings[index], field), getattr(theirs, field)
+        # Through a free value, because objectives and aims are unique per position.
+        model.objects.filter(pk=item.pk).update(**{field: 32000})
+        model.objects.filter(pk=theirs.pk).update(**{field: mine})
+        model.objects.filter(pk=item.pk).update(**{field: their_place})
+    bump_plan_version()  # bulk_update() and update() send no signals
+
+
+def _siblings_locked(item: PlanItem) -> tuple[list, str]:
+    """The item and its siblings in order, and the field that orders them, after locking
+    their parent's row."""
+    if isinstance(item, StrategicObjective):
+        Plan.objects.select_for_update().filter(pk=item.plan_id).first()
+        return list(item.plan.objectives.order_by("number")), "number"
+    StrategicObjective.objects.select_for_update().filter(pk=item.objective_id).first()
+    if isinstance(item, Aim):
+        return list(item.objective.aims.order_by("position")), "position"
+    return list(item.objective.actions.order_by("position", "pk")), "position"
+
+
+@transaction.atomic
+def plan_item_delete(*, item: PlanItem, user: User) -> None:
+    """Delete an objective (with its aims, actions and criteria), an aim or an action (with its
+    progress updates); history keeps the deleted rows. The actions that serve only a deleted
+    aim go with it; those that also serve other aims just lose the link."""
+    require_editable(item.plan)
+    if isinstance(item, Aim):
+        for action in actions_only_serving(item):
+            action._history_user = user
+            action.delete()
+    item._history_user = user
+    item.delete()
+
+
+@transaction.atomic
+def plan_set_status(*, plan: Plan, status: str, user: User) -> Plan:
+    """Archive a plan (it stays readable), make it a draft, or make it the active plan (the
+    one that was active is archived: only one plan is active)."""
+    if status not in PlanStatus.values:
+        raise ValueError(f"No plan status {status!r}")
+    if status == PlanStatus.ACTIVE:
+        Plan.objects.filter(status=PlanStatus.ACTIVE).exclude(pk=plan.pk).update(
+            status=PlanStatus.ARCHIVED
+        )
+    plan.status = status
+    plan._history_user = user
+    plan.save(update_fields=["status"])  # its signal bumps the plan's cache token
+    return plan
+
+
+@transaction.atomic
+def progress_update_post(
+    *,
+    action: Action,
+    user: User,
+    date: datetime.date,
+    status: str,
+    commentary: str = "",
+    evidence_url: str = "",
+) -> ProgressUpdate:
+    """Post a progress update on an action; its date is checked as the form checks it (never
+    after today, nor before the plan's first year: ValidationError)."""
+    require_editable(action.plan)
+    update = ProgressUpdate(
+        action=action,
+        author=user,
+        date=date,
+        status=status,
+        commentary=commentary,
+        evidence_url=evidence_url,
+    )
+    update.clean()
+    update._history_user = user
+    update.save()
+    return update
+
+
+# --- A plan sheet -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def apply_plan_sheet(result: PlanImport, *, user: User) -> dict[str, int]:
+    """Write what a plan sheet (spreadsheets.plan_sheet.read_plan_sheet) adds to the plan and
+    the changed actions' links, in bulk, with history; nothing in the plan is deleted.
+
+    Objectives match by number, aims by title, actions by aim and description (case and spacing
+    ignored). Returns how many objectives, aims and actions were created and actions updated.
+    """
+    if not result.has_changes:
+        return {}
+    plan = result.plan or _plan_from_sheet(result)
+    history = {
+        "default_user": user,
+        "default_change_reason": f"Imported from sheet {result.sheet}"[:100],
+    }
+    objectives, objectives_created = _sheet_objectives(plan, result, history)
+    aims, aims_created = _sheet_aims(plan, objectives, result, history)
+    actions_created, actions_updated = _sheet_actions(plan, objectives, aims, result, history)
+    bump_plan_version()  # bulk writes send no signals
+    return {
+        "objectives_created": objectives_created,
+        "aims_created": aims_created,
+        "actions_created": actions_created,
+        "actions_updated": actions_updated,
+    }
+
+
+def _plan_from_sheet(result: PlanImport) -> Plan:
+    """The active plan a sheet creates when there is none (its years from the sheet's title)."""
+    start, end = result.years
+    return Plan.objects.create(
+        title=result.title, start_year=start, end_year=end, status=PlanStatus.ACTIVE
+    )
+
+
+def _sheet_objectives(
+    plan: Plan, result: PlanImport, history: dict
+) -> tuple[dict[int, StrategicObjective], int]:
+    """Create the sheet's new objectives and rename the renamed ones; the plan's objectives by
+    number after, and how many were created."""
+    objectives = {o.number: o for o in plan.objectives.all()}
+    new = [
+        StrategicObjective(plan=plan, number=row.number, title=row.title)
+        for row in result.objectives
+        if row.number not in objectives
+    ]
+    renamed = []
+    for row in result.objectives:
+        existing = objectives.get(row.number)
+        if existing and norm(existing.title) != norm(row.title):
+            existing.title = row.title
+            renamed.append(existing)
+    if new:
+        bulk_create_with_history(new, StrategicObjective, **history)
+    if renamed:
+        bulk_update_with_history(renamed, StrategicObjective, ["title"], **history)
+    return {o.number: o for o in plan.objectives.all()}, len(new)
+
+
+def _sheet_aims(
+    plan: Plan, objectives: dict[int, StrategicObjective], result: PlanImport, history: dict
+) -> tuple[dict[tuple[int, str], Aim], int]:
+    """Create the sheet's new aims after each objective's last; the plan's aims by (objective,
+    title) after, and how many were created."""
+    aims = {(a.objective_id, norm(a.title)): a for a in Aim.objects.filter(objective__plan=plan)}
+    last_position: dict[int, int] = {}
+    for aim in aims.values():
+        last_position[aim.objective_id] = max(last_position.get(aim.objective_id, 0), aim.position)
+    new = []
+    for row in result.objectives:
+        objective = objectives[row.number]
+        for aim_row in row.aims:
+            key = (objective.pk, norm(aim_row.title))
+            if key not in aims:
+                last_position[objective.pk] = last_position.get(objective.pk, 0) + 1
+                aims[key] = Aim(
+                    objective=objective, position=last_position[objective.pk], title=aim_row.title
+                )
+                new.append(aims[key])
+    if new:
+        bulk_create_with_history(new, Aim, **history)
+    return aims, len(new)
+
+
+def _sheet_actions(
+    plan: Plan,
+    objectives: dict[int, StrategicObjective],
+    aims: dict[tuple[int, str], Aim],
+    result: PlanImport,
+    history: dict,
+) -> tuple[int, int]:
+    """Create the sheet's new actions after each objective's last, and replace the links of
+    those whose owners, monitors or KPIs changed; how many were created and updated."""
+    existing = {}
+    for action in Action.objects.filter(objective__plan=plan).prefetch_related(
+        "aims", "responsible", "monitors", "kpis"
+    ):
+        for aim in action.aims.all():
+            existing[(aim.pk, norm(action.description))] = action
+    last_position: dict[int, int] = {}
+    for action in existing.values():
+        last_position[action.objective_id] = max(
+            last_position.get(action.objective_id, 0), action.position
+        )
+    new, kept = [], []  # (action, its aim, its row); (action, its row)
+    for row in result.objectives:
+        objective = objectives[row.number]
+        for aim_row in row.aims:
+            aim = aims[(objective.pk, norm(aim_row.title))]
+            for action_row in aim_row.actions:
+                action = existing.get((aim.pk, norm(action_row.description)))
+                if action is not None:
+                    kept.append((action, action_row))
+                    continue
+                last_position[objective.pk] = last_position.get(objective.pk, 0) + 1
+                action = Action(
+                    objective=objective,
+                    position=last_position[objective.pk],
+                    description=action_row.description,
+                )
+                new.append((action, aim, action_row))
+    if new:
+        bulk_create_with_history([action for action, _, _ in new], Action, **history)
+    changed = [(action, row) for action, row in kept if action_links(action) != row.links()]
+    _sheet_links(new, changed, history)
+    return len(new), len(changed)
+
+
+def _sheet_links(
+    new: list[tuple[Action, Aim, ActionRow]],
+    changed: list[tuple[Action, ActionRow]],
+    history: dict,
+) -> None:
+    """Link the new actions to their aim, and both the new and the changed actions to the
+    owners, monitors and KPIs their rows name (the changed ones' old links removed first)."""
+    owner_ids = dict(Owner.objects.values_list("code", "pk"))
+    kpi_ids = dict(KPI.objects.values_list("code", "pk"))
+    through = {
+        "aims": Action.aims.through,
+        "responsible": Action.responsible.through,
+        "monitors": Action.monitors.through,
+        "kpis": Action.kpis.through,
+    }
+    rows: dict[str, list] = {name: [] for name in through}
+
+    def link(action: Action, action_row: ActionRow) -> None:
+        rows["responsible"].extend(
+            through["responsible"](action_id=action.pk, owner_id=owner_ids[code])
+            for code in action_row.responsibility
+        )
+        rows["monitors"].extend(
+            through["monitors"](action_id=action.pk, owner_id=owner_ids[code])
+            for code in action_row.monitors
+        )
+        rows["kpis"].extend(
+            through["kpis"](action_id=action.pk, kpi_id=kpi_ids[code]) for code in action_row.kpis
+        )
+
+    for action, aim, action_row in new:
+        rows["aims"].append(through["aims"](action_id=action.pk, aim_id=aim.pk))
+        link(action, action_row)
+    for action, action_row in changed:
+        link(action, action_row)
+    if changed:
+        ids = [action.pk for action, _ in changed]
+        for name in ("responsible", "monitors", "kpis"):
+            through[name].objects.filter(action_id__in=ids).delete()
+        bulk_update_with_history(
+            [action for action, _ in changed], Action, ["description"], **history
+        )
+    for name, model in through.items():
+        if rows[name]:
+            model.objects.bulk_create(rows[name], ignore_conflicts=True)

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Max
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from academies import permissions
-from core.cache import cached_fragment
+from core.cache import CACHE_SECONDS
 from core.http import form_data, parse_id
-from plans.cache import bump_plan_version, plan_and_board_version
+from plans import services
+from plans.cache import plan_and_board_version
 from plans.filters import ActionFilter
 from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
 from plans.models import Action, Aim, Plan, PlanStatus, ProgressUpdate, StrategicObjective
 from plans.selectors import (
-    action_rows,
     actions_for_display,
     active_plan,
+    deletion_summary,
     kpi_rag_map,
-    plan_tree,
+    plan_tree_view,
 )
 
 
@@ -39,7 +38,7 @@ def _require_central(request: HttpRequest) -> None:
 def can_post_update(user, action: Action) -> bool:
     """Central team, or a user linked to one of the action's responsible owners; never on an
     archived plan, which is kept as it was."""
-    if action.objective.plan.status == PlanStatus.ARCHIVED:
+    if action.plan.status == PlanStatus.ARCHIVED:
         return False
     return permissions.may_post_update(user, action)
 
@@ -71,39 +70,24 @@ def plan_page(request: HttpRequest) -> HttpResponse:
             value not in (None, "", False) for value in action_filter.form.cleaned_data.values()
         )
     )
-    can_edit = permissions.is_central(request.user) and plan.status != PlanStatus.ARCHIVED
+    can_edit = permissions.may_edit_plan(request.user) and plan.status != PlanStatus.ARCHIVED
     today = timezone.localdate()
-
-    def render_tree() -> str:
-        period, rag = kpi_rag_map()
-        chosen = action_rows(actions_for_display(action_filter.qs), today)
-        context = {
-            "plan": plan,
-            "tree": plan_tree(plan, chosen, filtered=filtered, today=today),
-            "filtered": filtered,
-            "rag": rag,
-            "rag_period": period,
-            "today": today,
-            "can_edit": can_edit,
-        }
-        if can_edit:  # its forms get a placeholder, replaced by each editor's own token below
-            context["csrf_token"] = CSRF_PLACEHOLDER
-        return render_to_string("plans/_tree.html", context)
-
-    # A tree is the same for every reader, and for every editor but for the CSRF token: cached
-    # until the plan or the board changes (or the day does: overdue depends on it), per filter.
-    parts = (
+    # The template caches the tree ({% cache %}) under the plan's and the board's version token,
+    # the day (overdue depends on it), who may edit, the filter and the academies in view; the
+    # tree is computed only when it is not cached. No token (none yet, or a filter in error):
+    # timeout 0, nothing cached.
+    token = plan_and_board_version() if valid else None
+    tree_key = (
+        token,
         plan.pk,
         today.isoformat(),
         can_edit,
         _filter_key(action_filter) if filtered else None,
         permissions.scope_key(request.user),
     )
-    token = plan_and_board_version() if valid else None
-    tree_html = cached_fragment("plan-tree", parts, render_tree, token)
-    if can_edit:
-        # This editor's own token (letters and digits only, so the HTML stays safe).
-        tree_html = mark_safe(tree_html.replace(CSRF_PLACEHOLDER, get_token(request)))  # noqa: S308
+    tree_view = SimpleLazyObject(
+        lambda: plan_tree_view(plan, action_filter.qs, filtered=filtered, today=today)
+    )
     return render(
         request,
         "plans/plan.html",
@@ -113,13 +97,12 @@ def plan_page(request: HttpRequest) -> HttpResponse:
             "filter": action_filter,
             "filtered": filtered,
             "can_edit": can_edit,
-            "tree_html": tree_html,
+            "today": today,
+            "tree_view": tree_view,
+            "tree_key": tree_key,
+            "tree_timeout": CACHE_SECONDS if token else 0,
         },
     )
-
-
-# What {% csrf_token %} writes in a cached editor's tree until the page is served.
-CSRF_PLACEHOLDER = "csrf-placeholder-5c1d0e7a"
 
 
 def _filter_key(action_filter: ActionFilter) -> tuple:
@@ -149,7 +132,7 @@ def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> 
         "today": timezone.localdate(),
         "form": form,
         "can_update": can_post_update(request.user, action),
-        "can_edit": permissions.is_central(request.user),
+        "can_edit": permissions.may_edit_plan(request.user),
     }
 
 
@@ -171,20 +154,19 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "The update was not posted: please correct the fields below.")
         context = _detail_context(request, pk, form)
         return render(request, "plans/action_detail.html", context, status=400)
-    update = form.save(commit=False)
-    update.action, update.author = action, request.user
-    update._history_user = request.user
-    update.save()
+    update = services.progress_update_post(action=action, user=request.user, **form.cleaned_data)
     messages.success(request, f"Progress posted: {update.get_status_display().lower()}.")
     return redirect("plans:action", pk=action.pk)
 
 
 def _editable_plan(plan: Plan) -> None:
-    if plan.status == PlanStatus.ARCHIVED:
-        raise PermissionDenied("This plan is archived: it can be read but not changed.")
+    """Refuse (403) a page that would change an archived plan before showing its form."""
+    services.require_editable(plan)
 
 
-def _form_page(request, form, *, title: str, back: str, status: int = 200) -> HttpResponse:
+def _form_page(request: HttpRequest, form, *, title: str, back: str) -> HttpResponse:
+    """The editing form; after a POST, it is the form with its errors (400)."""
+    status = 400 if request.method == "POST" else 200
     return render(
         request, "plans/form.html", {"form": form, "title": title, "back": back}, status=status
     )
@@ -198,38 +180,26 @@ def objective_create(request: HttpRequest, plan_id: int) -> HttpResponse:
     next_number = (plan.objectives.aggregate(n=Max("number"))["n"] or 0) + 1
     form = ObjectiveForm(*form_data(request), plan=plan, initial={"number": next_number})
     if request.method == "POST" and form.is_valid():
-        objective = form.save(commit=False)
-        objective.plan = plan
-        objective.save()
+        objective = services.objective_create(plan=plan, user=request.user, **form.cleaned_data)
         messages.success(request, f"Added {plan.objective_label.lower()} {objective.number}.")
         return redirect(_plan_url(plan))
-    status = 400 if request.method == "POST" else 200
-    return _form_page(
-        request,
-        form,
-        title=f"New {plan.objective_label.lower()}",
-        back=_plan_url(plan),
-        status=status,
-    )
+    title = f"New {plan.objective_label.lower()}"
+    return _form_page(request, form, title=title, back=_plan_url(plan))
 
 
 @require_http_methods(["GET", "POST"])
 def objective_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_central(request)
     objective = get_object_or_404(StrategicObjective.objects.select_related("plan"), pk=pk)
-    _editable_plan(objective.plan)
-    form = ObjectiveForm(*form_data(request), instance=objective, plan=objective.plan)
+    plan = objective.plan
+    _editable_plan(plan)
+    form = ObjectiveForm(*form_data(request), instance=objective, plan=plan)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.objective_edit(objective=objective, user=request.user, **form.cleaned_data)
         messages.success(request, f"Saved {objective}.")
-        return redirect(_plan_url(objective.plan))
-    return _form_page(
-        request,
-        form,
-        title=f"Edit {objective.plan.objective_label.lower()}",
-        back=_plan_url(objective.plan),
-        status=400 if request.method == "POST" else 200,
-    )
+        return redirect(_plan_url(plan))
+    title = f"Edit {plan.objective_label.lower()}"
+    return _form_page(request, form, title=title, back=_plan_url(plan))
 
 
 @require_http_methods(["GET", "POST"])
@@ -238,41 +208,30 @@ def aim_create(request: HttpRequest, objective_id: int) -> HttpResponse:
     objective = get_object_or_404(
         StrategicObjective.objects.select_related("plan"), pk=objective_id
     )
-    _editable_plan(objective.plan)
+    plan = objective.plan
+    _editable_plan(plan)
     form = AimForm(*form_data(request))
     if request.method == "POST" and form.is_valid():
-        aim = form.save(commit=False)
-        aim.objective = objective
-        aim.position = (objective.aims.aggregate(n=Max("position"))["n"] or 0) + 1
-        aim.save()
-        messages.success(request, f"Added {objective.plan.aim_label.lower()} {aim.number}.")
-        return redirect(_plan_url(objective.plan))
-    return _form_page(
-        request,
-        form,
-        title=f"New {objective.plan.aim_label.lower()} for {objective}",
-        back=_plan_url(objective.plan),
-        status=400 if request.method == "POST" else 200,
-    )
+        aim = services.aim_create(objective=objective, user=request.user, **form.cleaned_data)
+        messages.success(request, f"Added {plan.aim_label.lower()} {aim.number}.")
+        return redirect(_plan_url(plan))
+    title = f"New {plan.aim_label.lower()} for {objective}"
+    return _form_page(request, form, title=title, back=_plan_url(plan))
 
 
 @require_http_methods(["GET", "POST"])
 def aim_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_central(request)
     aim = get_object_or_404(Aim.objects.select_related("objective__plan"), pk=pk)
-    _editable_plan(aim.objective.plan)
+    plan = aim.plan
+    _editable_plan(plan)
     form = AimForm(*form_data(request), instance=aim)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, f"Saved {aim.objective.plan.aim_label.lower()} {aim.number}.")
-        return redirect(_plan_url(aim.objective.plan))
-    return _form_page(
-        request,
-        form,
-        title=f"Edit {aim.objective.plan.aim_label.lower()} {aim.number}",
-        back=_plan_url(aim.objective.plan),
-        status=400 if request.method == "POST" else 200,
-    )
+        services.aim_edit(aim=aim, user=request.user, **form.cleaned_data)
+        messages.success(request, f"Saved {plan.aim_label.lower()} {aim.number}.")
+        return redirect(_plan_url(plan))
+    title = f"Edit {plan.aim_label.lower()} {aim.number}"
+    return _form_page(request, form, title=title, back=_plan_url(plan))
 
 
 @require_http_methods(["GET", "POST"])
@@ -282,170 +241,81 @@ def action_create(request: HttpRequest, objective_id: int) -> HttpResponse:
         StrategicObjective.objects.select_related("plan"), pk=objective_id
     )
     _editable_plan(objective.plan)
-    initial = {}
     aim_id = parse_id(request.GET.get("aim"))
-    if aim_id is not None:
-        initial["aims"] = [aim_id]
+    initial = {"aims": [aim_id]} if aim_id is not None else {}
     form = ActionForm(*form_data(request), objective=objective, initial=initial)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            action = form.save()
+        action = services.action_create(
+            objective=objective, user=request.user, **form.action_data()
+        )
         messages.success(request, "Action added.")
         return redirect("plans:action", pk=action.pk)
-    return _form_page(
-        request,
-        form,
-        title=f"New action for {objective}",
-        back=_plan_url(objective.plan),
-        status=400 if request.method == "POST" else 200,
-    )
+    title = f"New action for {objective}"
+    return _form_page(request, form, title=title, back=_plan_url(objective.plan))
 
 
 @require_http_methods(["GET", "POST"])
 def action_edit(request: HttpRequest, pk: int) -> HttpResponse:
     _require_central(request)
     action = get_object_or_404(Action.objects.select_related("objective__plan"), pk=pk)
-    _editable_plan(action.objective.plan)
+    _editable_plan(action.plan)
     form = ActionForm(*form_data(request), instance=action, objective=action.objective)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            action._history_user = request.user
-            form.save()
+        services.action_edit(action=action, user=request.user, **form.action_data())
         messages.success(request, "Action saved.")
         return redirect("plans:action", pk=action.pk)
-    return _form_page(
-        request,
-        form,
-        title="Edit action",
-        back=reverse("plans:action", args=[action.pk]),
-        status=400 if request.method == "POST" else 200,
-    )
+    back = reverse("plans:action", args=[action.pk])
+    return _form_page(request, form, title="Edit action", back=back)
 
 
-DELETABLE = {"objective": StrategicObjective, "aim": Aim, "action": Action}
+# What the delete and move URLs' <kind> names.
+PLAN_ITEMS = {"objective": StrategicObjective, "aim": Aim, "action": Action}
 
 
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Ask first (GET), then delete (POST). History keeps the deleted rows."""
     _require_central(request)
-    model = DELETABLE.get(kind)
+    model = PLAN_ITEMS.get(kind)
     if model is None:
         raise Http404("Nothing of that kind")
-    obj = get_object_or_404(model, pk=pk)
-    plan = _plan_of(obj)
+    item = get_object_or_404(model, pk=pk)
+    plan = item.plan
     _editable_plan(plan)
     if request.method == "POST":
-        description = str(obj)
-        with transaction.atomic():
-            if isinstance(obj, Aim):
-                # Actions that serve only this aim go with it; others just lose the link.
-                for action in _actions_only_serving(obj):
-                    action._history_user = request.user
-                    action.delete()
-            obj._history_user = request.user
-            obj.delete()
+        description = str(item)
+        services.plan_item_delete(item=item, user=request.user)
         messages.success(request, f"Deleted: {description}. Its history is kept.")
         return redirect(_plan_url(plan))
-    affected = _what_goes_with(obj)
     return render(
         request,
         "plans/confirm_delete.html",
-        {"object": obj, "kind": kind, "affected": affected, "back": _plan_url(plan)},
+        {
+            "object": item,
+            "kind": kind,
+            "affected": deletion_summary(item),
+            "back": _plan_url(plan),
+        },
     )
-
-
-def _plan_of(obj) -> Plan:
-    if isinstance(obj, StrategicObjective):
-        return obj.plan
-    return obj.objective.plan
-
-
-def _what_goes_with(obj) -> list[str]:
-    if isinstance(obj, StrategicObjective):
-        return [
-            f"{obj.aims.count()} aim(s)",
-            f"{obj.actions.count()} action(s) and their progress updates",
-            f"{obj.success_criteria.count()} success criteria",
-        ]
-    if isinstance(obj, Aim):
-        only_here = _actions_only_serving(obj)
-        shared = obj.actions.count() - len(only_here)
-        lines = [f"{len(only_here)} action(s) serving only this aim, with their progress updates"]
-        if shared:
-            lines.append(f"{shared} action(s) that also serve other aims lose this one")
-        return lines
-    return [f"{obj.updates.count()} progress update(s)"]
-
-
-def _actions_only_serving(aim: Aim) -> list[Action]:
-    return [a for a in aim.actions.prefetch_related("aims") if len(a.aims.all()) == 1]
-
-
-MOVABLE = {"objective": StrategicObjective, "aim": Aim, "action": Action}
 
 
 @require_POST
 def move(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Move an objective, aim or action one place up or down among its siblings."""
     _require_central(request)
-    model = MOVABLE.get(kind)
+    model = PLAN_ITEMS.get(kind)
     direction = request.POST.get("direction")
     if model is None or direction not in ("up", "down"):
         raise Http404("Cannot move that")
-    obj = get_object_or_404(model, pk=pk)
-    plan = _plan_of(obj)
-    _editable_plan(plan)
+    item = get_object_or_404(model, pk=pk)
     try:
-        with transaction.atomic():
-            _move_locked(obj, plan, direction)
+        services.plan_item_move(item=item, direction=direction)
     except IntegrityError:
         # Only if the database's own serialisation let two moves through at once.
         messages.error(
             request, "Someone else moved this at the same moment; nothing changed. Try again."
         )
-    return redirect(_plan_url(plan))
-
-
-def _move_locked(obj, plan: Plan, direction: str) -> None:
-    """Swap ``obj`` with its neighbour, holding a lock on the parent so moves run one at a time.
-
-    Two moves at once would otherwise read the same positions and collide on the unique
-    positions (or the free value used to swap): the parent's row lock (PostgreSQL) or the
-    immediate transaction (SQLite) makes the second read what the first wrote.
-    """
-    model = type(obj)
-    if isinstance(obj, StrategicObjective):
-        Plan.objects.select_for_update().filter(pk=plan.pk).first()
-        siblings, field = list(plan.objectives.order_by("number")), "number"
-    else:
-        StrategicObjective.objects.select_for_update().filter(pk=obj.objective_id).first()
-        if isinstance(obj, Aim):
-            siblings, field = list(obj.objective.aims.order_by("position")), "position"
-        else:
-            siblings = list(obj.objective.actions.order_by("position", "pk"))
-            field = "position"
-    index = next((i for i, sibling in enumerate(siblings) if sibling.pk == obj.pk), None)
-    if index is None:  # deleted a moment ago
-        return
-    other_index = index - 1 if direction == "up" else index + 1
-    if not 0 <= other_index < len(siblings):
-        return
-    if isinstance(obj, Action):
-        # Actions may share positions (made outside the app): renumber them all in order.
-        siblings[index], siblings[other_index] = siblings[other_index], siblings[index]
-        for position, sibling in enumerate(siblings, start=1):
-            sibling.position = position
-        Action.objects.bulk_update(siblings, ["position"])
-        bump_plan_version()  # bulk_update sends no signals
-        return
-    mine, theirs = getattr(siblings[index], field), getattr(siblings[other_index], field)
-    other = siblings[other_index]
-    # Through a free value, because objectives and aims are unique per position.
-    model.objects.filter(pk=obj.pk).update(**{field: 32000})
-    model.objects.filter(pk=other.pk).update(**{field: mine})
-    model.objects.filter(pk=obj.pk).update(**{field: theirs})
-    bump_plan_version()  # update() sends no signals
+    return redirect(_plan_url(item.plan))
 
 
 @require_POST
@@ -454,16 +324,10 @@ def plan_status(request: HttpRequest, plan_id: int) -> HttpResponse:
     _require_central(request)
     plan = get_object_or_404(Plan, pk=plan_id)
     wanted = request.POST.get("status")
-    if wanted not in (PlanStatus.ARCHIVED, PlanStatus.ACTIVE, PlanStatus.DRAFT):
+    if wanted not in PlanStatus.values:
         messages.error(request, "Choose archived, active or draft.")
         return redirect(_plan_url(plan))
-    with transaction.atomic():
-        if wanted == PlanStatus.ACTIVE:
-            Plan.objects.filter(status=PlanStatus.ACTIVE).exclude(pk=plan.pk).update(
-                status=PlanStatus.ARCHIVED
-            )
-        plan.status = wanted
-        plan.save(update_fields=["status"])  # its signal bumps the plan's cache token
+    services.plan_set_status(plan=plan, status=wanted, user=request.user)
     messages.success(request, f"{plan} is now {plan.get_status_display().lower()}.")
     return redirect(_plan_url(plan))
 

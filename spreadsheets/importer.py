@@ -51,7 +51,8 @@ from kpis.models import (
     period_year_problem,
 )
 from plans.references import suggest
-from spreadsheets.plan_sheet import apply_plan_import, read_plan_sheet
+from plans.services import apply_plan_sheet
+from spreadsheets.plan_sheet import read_plan_sheet
 from spreadsheets.problems import Problem, report_unsaved_formulas
 
 IMPORT_STATES = (ReturnStatus.DRAFT, ReturnStatus.SUBMITTED)
@@ -112,7 +113,7 @@ class ImportPreview:
     creates: list[ValueChange] = field(default_factory=list)
     updates: list[ValueChange] = field(default_factory=list)
     unchanged: int = 0
-    plan: object | None = None  # spreadsheets.plan_sheet.PlanImport
+    plan: object | None = None  # plans.sheet.PlanImport
     # The version of each return the import would change, as the preview saw it (0: none yet).
     # apply_import refuses if any has moved on: someone saved since the preview.
     return_versions: dict[tuple[int, tuple[int, int]], int] = field(default_factory=dict)
@@ -774,6 +775,6 @@ def _apply(preview: ImportPreview, *, user, expected) -> dict[str, int]:
         "returns_changed": len(changed_returns),
     }
     if preview.plan is not None:
-        counts.update(apply_plan_import(preview.plan, user=user))
+        counts.update(apply_plan_sheet(preview.plan, user=user))
     bump_board_version()  # bulk writes send no signals
     return counts

@@ -1,4 +1,5 @@
-"""The plan sheet of a trust workbook: read it, compare it with the plan, apply it in bulk.
+"""The plan sheet of a trust workbook: read it and compare it with the plan (what it reads is a
+plans.sheet.PlanImport; plans.services.apply_plan_sheet writes it).
 
 Layout, as in the seeds: "Strategic objective N: title" rows (also "Key priority N: …"), then
 Aim | Action | Responsibility | KPI | Monitored by. A blank Aim cell continues the aim above; a
@@ -12,19 +13,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from django.db import transaction
 from openpyxl.utils import get_column_letter
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from academies.models import Owner
 from academies.services import owner_lookup
 from core.workbook import require_saved
 from kpis.models import KPI
-from plans.cache import bump_plan_version
-from plans.models import Action, Aim, Plan, PlanStatus, StrategicObjective
+from plans.models import Action, Aim, Plan, PlanStatus
 from plans.references import ReferenceError, parse_kpi_codes, parse_owner_codes
+from plans.sheet import ActionRow, AimRow, ObjectiveRow, PlanImport, action_links, norm
 from spreadsheets.problems import Problem, report_unsaved_formulas
 
 OBJECTIVE_ROW = re.compile(
@@ -47,54 +44,23 @@ HEADERS = {
 }
 
 
-def _norm(text: str) -> str:
-    return " ".join((text or "").split()).casefold()
-
-
-@dataclass
-class ActionRow:
-    row: int
-    description: str
-    responsibility: list[str] = field(default_factory=list)
-    kpis: list[str] = field(default_factory=list)
-    monitors: list[str] = field(default_factory=list)
-    raw: dict = field(default_factory=dict)
-
-
-@dataclass
-class AimRow:
-    row: int
-    title: str
-    actions: list[ActionRow] = field(default_factory=list)
-
-
-@dataclass
-class ObjectiveRow:
-    row: int
-    number: int
-    title: str
-    aims: list[AimRow] = field(default_factory=list)
-
-
-@dataclass
-class PlanImport:
-    sheet: str
-    title: str
-    objectives: list[ObjectiveRow] = field(default_factory=list)
-    plan: Plan | None = None
-    years: tuple[int, int] | None = None
-    counts: dict[str, int] = field(default_factory=dict)
-    # What to write, worked out by diff(): (kind, payload)
-    operations: list[tuple] = field(default_factory=list)
-
-    @property
-    def has_changes(self) -> bool:
-        return any(v for k, v in self.counts.items() if not k.endswith("unchanged"))
-
-
 def read_plan_sheet(
     name: str, head, header_number: int, rows: Iterator, problems: list
 ) -> PlanImport:
+    """Read a plan sheet (`head`: the rows up to its header row; `rows`: the rest) into a
+    PlanImport compared with the plan; what is wrong is added to `problems`."""
+    title, header = _read_head(name, head, header_number, problems)
+    reader = _RowReader(PlanImport(sheet=name, title=title or name), header, problems)
+    for number, cells in rows:
+        reader.read(number, cells)
+    result = reader.result
+    if result.objectives:  # an empty plan sheet (the template's) changes nothing
+        _match_plan(result, problems)
+    return result
+
+
+def _read_head(name: str, head, header_number: int, problems: list) -> tuple[str, dict[str, int]]:
+    """The sheet's title (its first text above the header row) and the header's columns."""
     title = ""
     header: dict[str, int] = {}
     for number, cells in head:
@@ -104,105 +70,103 @@ def read_plan_sheet(
         if number == header_number:
             require_saved(cells)  # a header cell with no value stops the sheet (the importer)
             for cell in cells:
-                key = HEADERS.get(_norm(cell.text))
+                key = HEADERS.get(norm(cell.text))
                 if key and key not in header:
                     header[key] = cell.column
-    result = PlanImport(sheet=name, title=title or name)
-    owners = owner_lookup()
-    known_kpis = set(KPI.objects.values_list("code", flat=True))
-    objective: ObjectiveRow | None = None
-    aim: AimRow | None = None
-    action: ActionRow | None = None
+    return title, header
 
-    def refs(cell_text: str, number: int, column_key: str, parser):
-        if not cell_text:
-            return []
-        try:
-            found = parser(cell_text)
-        except ReferenceError as error:
-            problems.append(Problem(name, number, _letter(header.get(column_key)), str(error)))
-            return []
-        if parser is parse_kpi_codes:
-            missing = [code for code in found if code not in known_kpis]
-            if missing:
-                problems.append(
-                    Problem(
-                        name,
-                        number,
-                        _letter(header.get(column_key)),
-                        f"no KPI {', '.join(missing)} in the framework",
-                    )
-                )
-                return [code for code in found if code in known_kpis]
-        return found
 
-    for number, cells in rows:
+class _RowReader:
+    """Reads the rows below the header in order, keeping the objective, aim and action that a
+    row with blank cells continues."""
+
+    def __init__(self, result: PlanImport, header: dict[str, int], problems: list) -> None:
+        self.result, self.header, self.problems = result, header, problems
+        self.owners = owner_lookup()
+        self.known_kpis = set(KPI.objects.values_list("code", flat=True))
+        self.objective: ObjectiveRow | None = None
+        self.aim: AimRow | None = None
+        self.action: ActionRow | None = None
+
+    def _problem(self, number: int, message: str, column_key: str | None = None) -> None:
+        column = _letter(self.header.get(column_key)) if column_key else None
+        self.problems.append(Problem(self.result.sheet, number, column, message))
+
+    def read(self, number: int, cells) -> None:
         texts = None
-        with report_unsaved_formulas(name, problems):
+        with report_unsaved_formulas(self.result.sheet, self.problems):
             require_saved(cells)  # the row is read whole: name every such cell in it
             texts = {cell.column: cell.text for cell in cells}
         if texts is None:
-            continue
+            return
         joined = " ".join(t for t in texts.values() if t)
         if not joined or set(joined) <= {"-", " "}:
-            continue
-        first = next((t for t in texts.values() if t), "")
-        match = OBJECTIVE_ROW.match(first)
+            return
+        match = OBJECTIVE_ROW.match(next((t for t in texts.values() if t), ""))
         if match:
-            objective = ObjectiveRow(number, int(match.group(2)), match.group(3).strip())
-            if any(o.number == objective.number for o in result.objectives):
-                problems.append(
-                    Problem(name, number, None, f"objective {objective.number} appears twice")
-                )
-            result.objectives.append(objective)
-            aim = action = None
-            continue
-        values = {key: texts.get(column, "") for key, column in header.items()}
-        if _norm(values.get("aim", "")) == "aim" and _norm(values.get("action", "")) == "action":
-            continue  # a repeated header row
-        if objective is None:
-            problems.append(
-                Problem(name, number, None, "a plan row before any “Strategic objective N: …” row")
-            )
-            continue
+            self._objective(number, int(match.group(2)), match.group(3).strip())
+            return
+        values = {key: texts.get(column, "") for key, column in self.header.items()}
+        if norm(values.get("aim", "")) == "aim" and norm(values.get("action", "")) == "action":
+            return  # a repeated header row
+        if self.objective is None:
+            self._problem(number, "a plan row before any “Strategic objective N: …” row")
+            return
+        self._aim_or_action(number, values)
+
+    def _objective(self, number: int, objective_number: int, title: str) -> None:
+        objective = ObjectiveRow(number, objective_number, title)
+        if any(o.number == objective.number for o in self.result.objectives):
+            self._problem(number, f"objective {objective.number} appears twice")
+        self.result.objectives.append(objective)
+        self.objective, self.aim, self.action = objective, None, None
+
+    def _aim_or_action(self, number: int, values: dict[str, str]) -> None:
         aim_text, action_text = values.get("aim", ""), values.get("action", "")
-        responsibility = refs(
-            values.get("responsibility", ""),
-            number,
-            "responsibility",
-            lambda t: parse_owner_codes(t, owners),
-        )
-        kpis = refs(values.get("kpi", ""), number, "kpi", parse_kpi_codes)
-        monitors = refs(
-            values.get("monitored_by", ""),
-            number,
-            "monitored_by",
-            lambda t: parse_owner_codes(t, owners),
-        )
+        owners = lambda text: parse_owner_codes(text, self.owners)  # noqa: E731
+        responsibility = self._refs(values, number, "responsibility", owners)
+        kpis = self._kpis(values, number)
+        monitors = self._refs(values, number, "monitored_by", owners)
         if aim_text:
-            aim = AimRow(number, aim_text)
-            objective.aims.append(aim)
-            action = None
+            self.aim = AimRow(number, aim_text)
+            self.objective.aims.append(self.aim)
+            self.action = None
         if action_text or (aim_text and (responsibility or kpis or monitors)):
-            if aim is None:
-                aim = AimRow(number, "")
-                objective.aims.append(aim)
-            action = ActionRow(number, action_text)
-            aim.actions.append(action)
+            if self.aim is None:
+                self.aim = AimRow(number, "")
+                self.objective.aims.append(self.aim)
+            self.action = ActionRow(number, action_text)
+            self.aim.actions.append(self.action)
         elif not (responsibility or kpis or monitors):
-            continue
-        elif action is None:
-            problems.append(Problem(name, number, None, "owners or KPIs with no action above them"))
-            continue
+            return
+        elif self.action is None:
+            self._problem(number, "owners or KPIs with no action above them")
+            return
         for target, found in (
-            (action.responsibility, responsibility),
-            (action.kpis, kpis),
-            (action.monitors, monitors),
+            (self.action.responsibility, responsibility),
+            (self.action.kpis, kpis),
+            (self.action.monitors, monitors),
         ):
             target.extend(code for code in found if code not in target)
-    if result.objectives:  # an empty plan sheet (the template's) changes nothing
-        _match_plan(result, problems)
-    return result
+
+    def _refs(self, values: dict[str, str], number: int, column_key: str, parser) -> list[str]:
+        """The codes a reference cell names; an unreadable one is a problem naming its cell."""
+        text = values.get(column_key, "")
+        if not text:
+            return []
+        try:
+            return parser(text)
+        except ReferenceError as error:
+            self._problem(number, str(error), column_key)
+            return []
+
+    def _kpis(self, values: dict[str, str], number: int) -> list[str]:
+        """The KPI codes a row names that the framework has; the others are a problem."""
+        found = self._refs(values, number, "kpi", parse_kpi_codes)
+        missing = [code for code in found if code not in self.known_kpis]
+        if missing:
+            self._problem(number, f"no KPI {', '.join(missing)} in the framework", "kpi")
+        return [code for code in found if code in self.known_kpis]
 
 
 def _letter(column: int | None) -> str | None:
@@ -252,181 +216,29 @@ def _match_plan(result: PlanImport, problems: list) -> None:
     actions = {}
     if plan:
         for aim in Aim.objects.filter(objective__plan=plan):
-            aims[(aim.objective_id, _norm(aim.title))] = aim
+            aims[(aim.objective_id, norm(aim.title))] = aim
         for action in Action.objects.filter(objective__plan=plan).prefetch_related(
             "aims", "responsible", "monitors", "kpis"
         ):
             for aim in action.aims.all():
-                actions[(aim.pk, _norm(action.description))] = action
+                actions[(aim.pk, norm(action.description))] = action
     for objective_row in result.objectives:
         existing = objectives.get(objective_row.number)
         if existing is None:
             counts["objectives_created"] += 1
-            result.operations.append(("objective", objective_row, None))
-        elif _norm(existing.title) != _norm(objective_row.title):
+        elif norm(existing.title) != norm(objective_row.title):
             counts["objectives_updated"] += 1
-            result.operations.append(("objective", objective_row, existing))
         for aim_row in objective_row.aims:
-            aim = aims.get((existing.pk, _norm(aim_row.title))) if existing else None
+            aim = aims.get((existing.pk, norm(aim_row.title))) if existing else None
             if aim is None:
                 counts["aims_created"] += 1
             for action_row in aim_row.actions:
-                action = actions.get((aim.pk, _norm(action_row.description))) if aim else None
+                action = actions.get((aim.pk, norm(action_row.description))) if aim else None
                 if action is None:
                     counts["actions_created"] += 1
                     continue
-                if _links(action) == _wanted_links(action_row):
+                if action_links(action) == action_row.links():
                     counts["actions_unchanged"] += 1
                 else:
                     counts["actions_updated"] += 1
     result.counts = counts
-
-
-@transaction.atomic
-def apply_plan_import(result: PlanImport, *, user) -> dict[str, int]:
-    """Create what the sheet adds to the plan and update changed actions' links, in bulk."""
-    if not result.has_changes:
-        return {}
-    plan = result.plan
-    if plan is None:
-        start, end = result.years
-        plan = Plan.objects.create(
-            title=result.title, start_year=start, end_year=end, status=PlanStatus.ACTIVE
-        )
-    reason = f"Imported from sheet {result.sheet}"[:100]
-    objectives = {o.number: o for o in plan.objectives.all()}
-    new_objectives = [
-        StrategicObjective(plan=plan, number=row.number, title=row.title)
-        for row in result.objectives
-        if row.number not in objectives
-    ]
-    changed_objectives = []
-    for row in result.objectives:
-        existing = objectives.get(row.number)
-        if existing and _norm(existing.title) != _norm(row.title):
-            existing.title = row.title
-            changed_objectives.append(existing)
-    if new_objectives:
-        bulk_create_with_history(
-            new_objectives, StrategicObjective, default_user=user, default_change_reason=reason
-        )
-    if changed_objectives:
-        bulk_update_with_history(
-            changed_objectives,
-            StrategicObjective,
-            ["title"],
-            default_user=user,
-            default_change_reason=reason,
-        )
-    objectives = {o.number: o for o in plan.objectives.all()}
-    aims = {(a.objective_id, _norm(a.title)): a for a in Aim.objects.filter(objective__plan=plan)}
-    next_position = {}
-    for aim in aims.values():
-        next_position[aim.objective_id] = max(next_position.get(aim.objective_id, 0), aim.position)
-    new_aims = []
-    for row in result.objectives:
-        objective = objectives[row.number]
-        for aim_row in row.aims:
-            key = (objective.pk, _norm(aim_row.title))
-            if key not in aims:
-                next_position[objective.pk] = next_position.get(objective.pk, 0) + 1
-                aim = Aim(
-                    objective=objective, position=next_position[objective.pk], title=aim_row.title
-                )
-                aims[key] = aim
-                new_aims.append(aim)
-    if new_aims:
-        bulk_create_with_history(new_aims, Aim, default_user=user, default_change_reason=reason)
-    existing_actions = {}
-    for action in Action.objects.filter(objective__plan=plan).prefetch_related(
-        "aims", "responsible", "monitors", "kpis"
-    ):
-        for aim in action.aims.all():
-            existing_actions[(aim.pk, _norm(action.description))] = action
-    owner_ids = dict(Owner.objects.values_list("code", "pk"))
-    kpi_ids = dict(KPI.objects.values_list("code", "pk"))
-    last_position = {}
-    for action in existing_actions.values():
-        last_position[action.objective_id] = max(
-            last_position.get(action.objective_id, 0), action.position
-        )
-    new_actions, links, relinked = [], [], []
-    for row in result.objectives:
-        objective = objectives[row.number]
-        for aim_row in row.aims:
-            aim = aims[(objective.pk, _norm(aim_row.title))]
-            for action_row in aim_row.actions:
-                action = existing_actions.get((aim.pk, _norm(action_row.description)))
-                if action is None:
-                    last_position[objective.pk] = last_position.get(objective.pk, 0) + 1
-                    action = Action(
-                        objective=objective,
-                        position=last_position[objective.pk],
-                        description=action_row.description,
-                    )
-                    new_actions.append(action)
-                    links.append((action, aim, action_row))
-                else:
-                    relinked.append((action, action_row))
-    if new_actions:
-        bulk_create_with_history(
-            new_actions, Action, default_user=user, default_change_reason=reason
-        )
-    through = {
-        "aims": Action.aims.through,
-        "responsible": Action.responsible.through,
-        "monitors": Action.monitors.through,
-        "kpis": Action.kpis.through,
-    }
-    rows = {name: [] for name in through}
-    for action, aim, action_row in links:
-        rows["aims"].append(through["aims"](action_id=action.pk, aim_id=aim.pk))
-        _link_rows(rows, through, action, action_row, owner_ids, kpi_ids)
-    changed = []
-    for action, action_row in relinked:
-        if _links(action) != _wanted_links(action_row):
-            changed.append(action)
-            _link_rows(rows, through, action, action_row, owner_ids, kpi_ids)
-    if changed:
-        ids = [a.pk for a in changed]
-        for name in ("responsible", "monitors", "kpis"):
-            through[name].objects.filter(action_id__in=ids).delete()
-        bulk_update_with_history(
-            changed, Action, ["description"], default_user=user, default_change_reason=reason
-        )
-    for name, model in through.items():
-        if rows[name]:
-            model.objects.bulk_create(rows[name], ignore_conflicts=True)
-    bump_plan_version()  # bulk writes send no signals
-    return {
-        "objectives_created": len(new_objectives),
-        "aims_created": len(new_aims),
-        "actions_created": len(new_actions),
-        "actions_updated": len(changed),
-    }
-
-
-def _links(action: Action) -> tuple[set, set, set]:
-    """An action's owner, monitor and KPI codes, from its prefetched relations (no query)."""
-    return (
-        {o.code for o in action.responsible.all()},
-        {o.code for o in action.monitors.all()},
-        {k.code for k in action.kpis.all()},
-    )
-
-
-def _wanted_links(row: ActionRow) -> tuple[set, set, set]:
-    return set(row.responsibility), set(row.monitors), set(row.kpis)
-
-
-def _link_rows(rows, through, action, action_row, owner_ids, kpi_ids) -> None:
-    rows["responsible"].extend(
-        through["responsible"](action_id=action.pk, owner_id=owner_ids[c])
-        for c in action_row.responsibility
-    )
-    rows["monitors"].extend(
-        through["monitors"](action_id=action.pk, owner_id=owner_ids[c]) for c in action_row.monitors
-    )
-    rows["kpis"].extend(
-        through["kpis"](action_id=action.pk, kpi_id=kpi_ids[c]) for c in action_row.kpis
-    )

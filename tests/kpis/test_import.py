@@ -892,7 +892,7 @@ def test_an_import_failing_midway_leaves_the_database_exactly_as_before(demo, ad
 def test_an_import_failing_in_its_plan_sheet_undoes_the_values_already_written(
     autumn_2024, admin, monkeypatch
 ):
-    from spreadsheets import plan_sheet as plan_workbook
+    from plans import services as plan_workbook
 
     data = xlsx(
         {

@@ -1290,18 +1290,19 @@ def test_my_work_page_title_is_my_work(client_for, trust, cast):
 
 def test_the_plan_page_runs_a_fixed_number_of_queries(client_for, demo, django_assert_num_queries):
     client = client_for("trustee")
+    # In the order the page renders (the template computes the tree inside its {% cache %}):
     # 1 session, 2 user, 3 active plan, 4 all plans (plan chooser), 5 the user's groups
     # (can_edit, header), 6 plan version token, 7 board version token (the reader's tree is
-    # cached under both; from here to 24 only when it is not cached), 8 periods, 9 periods
-    # with a published return (default period), 10 board version token (the KPI RAG map's
-    # cache), 11 active KPIs with areas, 12 active academies, 13 academy targets, 14 published
-    # values, 15 national figures (11–15 only when the KPI RAG map is not cached),
-    # 16 actions with latest status and last update date (objective and due term joined),
-    # 17 their aims, 18 responsible owners, 19 monitors, 20 KPIs, 21 academies in scope,
-    # 22 objectives, 23 aims with their objective, 24 success criteria (this plan has none, so
-    # their aims are not fetched), 25 demo-data flag (banner), 26 objectives (filter choices),
-    # 27 owners (responsibility choices), 28 owners (monitored-by choices), 29 academies
-    # (academy choices)
+    # cached under both), 8 demo-data flag (banner), 9 objectives (filter choices), 10 owners
+    # (responsibility choices), 11 owners (monitored-by choices), 12 academies (academy
+    # choices); from here to 29 only when the tree is not cached: 13 periods, 14 periods with
+    # a published return (default period), 15 board version token (the KPI RAG map's cache),
+    # 16 active KPIs with areas, 17 active academies, 18 academy targets, 19 published values,
+    # 20 national figures (16–20 only when the KPI RAG map is not cached), 21 actions with
+    # latest status and last update date (objective and due term joined), 22 their aims,
+    # 23 responsible owners, 24 monitors, 25 KPIs, 26 academies in scope, 27 objectives,
+    # 28 aims with their objective, 29 success criteria (this plan has none, so their aims are
+    # not fetched)
     with django_assert_num_queries(29):
         response = client.get(reverse("plans:plan"))
     assert response.status_code == 200
