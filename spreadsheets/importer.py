@@ -4,6 +4,9 @@
 nothing: it returns an ImportPreview listing what would be created, updated and left unchanged,
 and every problem with its sheet, row and column. ``apply_import`` writes a preview that has
 no problems, in one transaction, with bulk writes whose history rows say "Imported from FILE".
+Values and returns are written by the return lifecycle (kpis.returns.import_values), whose rule
+the preview applies too (import_refusal): an import never lowers a return's status, so a value
+for an approved return, or one imported as draft into a submitted return, is a problem.
 
 Sheets are recognised by their header row:
 - a KPI matrix: a row naming academies (by name, short name or URN) as column headers; KPI rows
@@ -24,9 +27,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from openpyxl.utils import get_column_letter
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from academies.models import Academy
 from core.workbook import (
@@ -50,12 +51,18 @@ from kpis.models import (
     format_academic_year,
     period_year_problem,
 )
+from kpis.returns import (
+    IMPORT_STATES,
+    ImportConflict,
+    ImportedValue,
+    import_refusal,
+    import_values,
+)
 from plans.references import suggest
 from plans.services import apply_plan_sheet
 from spreadsheets.plan_sheet import read_plan_sheet
 from spreadsheets.problems import Problem, report_unsaved_formulas
 
-IMPORT_STATES = (ReturnStatus.DRAFT, ReturnStatus.SUBMITTED)
 # What exports write where there is no value: read as blank, never as an error.
 BLANK_MARKERS = {
     "",
@@ -75,14 +82,6 @@ TERM_WORDS = {"autumn": Term.AUTUMN, "spring": Term.SPRING, "summer": Term.SUMME
 YES = {"yes", "y", "true", "met", "✓"}
 NO = {"no", "n", "false", "not met", "✗"}
 GRADE_WORDS = {"outstanding": 1, "good": 2, "requires improvement": 3, "inadequate": 4}
-
-
-class ImportConflict(Exception):
-    """The data changed between the preview and the confirm: nothing was written."""
-
-    def __init__(self, messages: list[str]) -> None:
-        super().__init__("; ".join(messages))
-        self.messages = messages
 
 
 @dataclass
@@ -605,7 +604,7 @@ def _diff_values(preview: ImportPreview, incoming: list[IncomingValue], lookups:
     }
     returns = {
         (r.academy_id, (r.period.year_start, r.period.term)): r
-        for r in Return.objects.filter(period_id__in=period_ids).select_related("period")
+        for r in Return.objects.filter(period_id__in=period_ids).select_related("academy", "period")
     }
     for value in incoming:
         old = existing.get((value.kpi.pk, value.academy.pk, value.period_key))
@@ -617,17 +616,9 @@ def _diff_values(preview: ImportPreview, incoming: list[IncomingValue], lookups:
             preview.unchanged += 1
             continue
         ret = returns.get((value.academy.pk, value.period_key))
-        if ret is not None and ret.status == ReturnStatus.APPROVED:
-            sheet, row, column = value.where
-            preview.problems.append(
-                Problem(
-                    sheet,
-                    row,
-                    column,
-                    f"{value.academy.name}'s return for {preview.period_label(value.period_key)} "
-                    "is approved: central team must reopen it before its values can change",
-                )
-            )
+        refusal = import_refusal(ret, preview.state)  # the lifecycle's rule (kpis.returns)
+        if refusal:
+            preview.problems.append(Problem(*value.where, refusal))
             continue
         (preview.updates if old else preview.creates).append(ValueChange(value, old))
         preview.return_versions[(value.academy.pk, value.period_key)] = ret.version if ret else 0
@@ -652,29 +643,42 @@ def apply_import(preview: ImportPreview, *, user, expected_versions=None) -> dic
         ) from error
 
 
-def _check_versions(preview, returns, touched, academies, expected) -> None:
-    changed = []
-    for academy_id, key in sorted(touched):
-        ret = returns.get((academy_id, key))
-        now = ret.version if ret else 0
-        if now != expected.get((academy_id, key), 0):
-            who = ""
-            if ret is not None and ret.updated_by_id:
-                who = f" by {ret.updated_by.get_full_name() or ret.updated_by.username}"
-            changed.append(
-                f"{academies[academy_id].name}'s return for {preview.period_label(key)} was "
-                f"changed{who} after the preview"
-            )
-    if changed:
-        raise ImportConflict(
-            changed
-            + ["Nothing was imported: upload the file again to see the values as they are now."]
-        )
-
-
 def _apply(preview: ImportPreview, *, user, expected) -> dict[str, int]:
-    reason = f"Imported from {preview.filename}"[:100]
-    now = timezone.now()
+    periods = _periods_with_new(preview)
+    imported = import_values(
+        values=[
+            ImportedValue(
+                kpi=change.incoming.kpi,
+                academy=change.incoming.academy,
+                period=periods[change.incoming.period_key],
+                value=change.incoming.value,
+                not_available=change.incoming.not_available,
+                note=change.incoming.note,
+                old=change.old,
+            )
+            for change in preview.creates + preview.updates
+        ],
+        state=preview.state,
+        user=user,
+        reason=f"Imported from {preview.filename}"[:100],
+        seen={(a, periods[key].pk): v for (a, key), v in expected.items() if key in periods},
+    )
+    counts = {
+        "periods_created": len(preview.new_periods),
+        "values_created": imported.values_created,
+        "values_updated": imported.values_updated,
+        "values_unchanged": preview.unchanged,
+        "returns_created": imported.returns_created,
+        "returns_changed": imported.returns_changed,
+    }
+    if preview.plan is not None:
+        counts.update(apply_plan_sheet(preview.plan, user=user))
+        bump_board_version()  # the board shows the plan too; bulk writes send no signals
+    return counts
+
+
+def _periods_with_new(preview: ImportPreview) -> dict[tuple[int, int], Period]:
+    """Every period by (year, term), the preview's new ones created first."""
     if preview.new_periods:
         Period.objects.bulk_create(
             [
@@ -682,99 +686,4 @@ def _apply(preview: ImportPreview, *, user, expected) -> dict[str, int]:
                 for y, t in preview.new_periods
             ]
         )
-    periods = {(p.year_start, p.term): p for p in Period.objects.all()}
-    changes = preview.creates + preview.updates
-    touched = {(c.incoming.academy.pk, c.incoming.period_key) for c in changes}
-    academies = {c.incoming.academy.pk: c.incoming.academy for c in changes}
-    # Lock the periods first, as a head's save does (so the two wait for each other in the same
-    # order and never deadlock), then the returns, and compare their versions with the preview.
-    touched_periods = sorted({periods[k].pk for _, k in touched})
-    list(Period.objects.select_for_update().filter(pk__in=touched_periods).order_by("pk"))
-    returns = {
-        (r.academy_id, (r.period.year_start, r.period.term)): r
-        for r in Return.objects.select_for_update(of=("self",))
-        .filter(period__in=touched_periods)
-        .select_related("period", "updated_by")
-        .order_by("pk")
-    }
-    _check_versions(preview, returns, touched, academies, expected)
-    new_returns, changed_returns = [], []
-    for academy_id, key in sorted(touched):
-        ret = returns.get((academy_id, key))
-        if ret is None:
-            ret = Return(
-                academy=academies[academy_id],
-                period=periods[key],
-                status=preview.state,
-                updated_by=user,
-                version=1,
-            )
-            new_returns.append(ret)
-        elif ret.status == ReturnStatus.APPROVED:  # the preview refused these; be sure
-            raise ValueError("approved return")
-        else:
-            ret.status = preview.state
-            ret.updated_by = user
-            ret.version += 1
-            changed_returns.append(ret)
-        if preview.state == ReturnStatus.SUBMITTED:
-            ret.submitted_by, ret.submitted_at = user, now
-    if new_returns:
-        bulk_create_with_history(
-            new_returns, Return, default_user=user, default_change_reason=reason
-        )
-    if changed_returns:
-        bulk_update_with_history(
-            changed_returns,
-            Return,
-            ["status", "updated_by", "version", "submitted_by", "submitted_at", "updated_at"],
-            default_user=user,
-            default_change_reason=reason,
-        )
-    created = []
-    for change in preview.creates:
-        v = change.incoming
-        created.append(
-            KPIValue(
-                kpi=v.kpi,
-                academy=v.academy,
-                period=periods[v.period_key],
-                value=v.value,
-                not_available=v.not_available,
-                note=v.note or "",
-                updated_by=user,
-            )
-        )
-    updated = []
-    for change in preview.updates:
-        v, old = change.incoming, change.old
-        old.value, old.not_available = v.value, v.not_available
-        if v.note is not None:
-            old.note = v.note
-        old.updated_by, old.updated_at, old.is_demo = user, now, False
-        updated.append(old)
-    if created:
-        bulk_create_with_history(
-            created, KPIValue, batch_size=2000, default_user=user, default_change_reason=reason
-        )
-    if updated:
-        bulk_update_with_history(
-            updated,
-            KPIValue,
-            ["value", "not_available", "note", "updated_by", "updated_at", "is_demo"],
-            batch_size=2000,
-            default_user=user,
-            default_change_reason=reason,
-        )
-    counts = {
-        "periods_created": len(preview.new_periods),
-        "values_created": len(created),
-        "values_updated": len(updated),
-        "values_unchanged": preview.unchanged,
-        "returns_created": len(new_returns),
-        "returns_changed": len(changed_returns),
-    }
-    if preview.plan is not None:
-        counts.update(apply_plan_sheet(preview.plan, user=user))
-    bump_board_version()  # bulk writes send no signals
-    return counts
+    return {(p.year_start, p.term): p for p in Period.objects.all()}

@@ -21,6 +21,7 @@ from django.test.utils import CaptureQueriesContext
 
 from academies.models import Academy, Owner
 from demo.values import DEMO_NOTE, generate_demo_values
+from kpis import returns
 from kpis.models import KPI, KPIValue, Measure, Period, Return, ReturnStatus, Term
 from plans.models import Action, Aim, Plan, StrategicObjective
 from spreadsheets import importer
@@ -870,7 +871,7 @@ def test_an_import_failing_midway_leaves_the_database_exactly_as_before(demo, ad
     assert preview.problems == []
     assert (len(preview.creates), len(preview.updates)) == (2, 2)
     before = snapshot()
-    real = importer.bulk_update_with_history
+    real = returns.bulk_update_with_history
     calls = []
 
     def fail_on_values(objs, model, *args, **kwargs):
@@ -880,7 +881,7 @@ def test_an_import_failing_midway_leaves_the_database_exactly_as_before(demo, ad
             raise RuntimeError("the database went away")
         return real(objs, model, *args, **kwargs)
 
-    monkeypatch.setattr(importer, "bulk_update_with_history", fail_on_values)
+    monkeypatch.setattr(returns, "bulk_update_with_history", fail_on_values)
 
     with pytest.raises(RuntimeError):
         apply_import(preview, user=admin)

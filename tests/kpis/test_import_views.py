@@ -368,7 +368,7 @@ def test_confirming_after_the_data_changed_writes_nothing(client_for, trust):
         "was written. Upload it again to see why.",
         # and the first problems themselves
         "Sheet “2023-24 Summer”, row 2, column B: Aldersley High School's return for 2023/24 "
-        "Summer is approved: central team must reopen it before its values can change",
+        "Summer is approved: central team must reopen it before an import can change it",
     ]
     assert snapshot() == before
     assert value_of("2.1", AHS, summer).value == old.value
