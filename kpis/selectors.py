@@ -215,40 +215,92 @@ def board_matrix(
     if academies is None:
         academies = list(Academy.objects.active())
     previous = periods.previous(period)
-    wanted = {period.pk} | ({previous.pk} if previous else set())
-    for at in (period, previous) if previous else (period,):
-        wanted |= {b.pk for kpi in kpis if (b := periods.baseline(kpi, at))}
-    overrides = {(t.kpi_id, t.academy_id): t for t in AcademyTarget.objects.all()}
-    values: dict[tuple[int, int, int], tuple[Decimal | None, bool]] = {
-        (kpi_id, academy_id, period_id): (value, is_demo)
-        for kpi_id, academy_id, period_id, value, is_demo in KPIValue.objects.published()
-        .filter(period_id__in=wanted)
-        .values_list("kpi_id", "academy_id", "period_id", "value", "is_demo")
-    }
-    national = {
-        (kpi_id, period_id): value
-        for kpi_id, period_id, value in NationalFigure.objects.filter(
-            period_id__in=wanted
-        ).values_list("kpi_id", "period_id", "value")
-    }
+    judge = _MatrixJudge.fetch(
+        kpis, academies, periods, (period, previous) if previous else (period,)
+    )
+    board = Board(period=period, previous=previous, academies=academies, areas=[])
+    counts: dict[int | None, Counter] = defaultdict(Counter)
+    by_area: dict[int, AreaRows] = {}
+    for kpi in kpis:
+        cells, trust_cell = judge.column(kpi, period)
+        if previous is not None:
+            before = judge.previous_values(kpi, previous)
+            for cell, old in zip([*cells, trust_cell], before, strict=True):
+                cell.previous = old
+                cell.trend = rag.trend(cell.value, old, kpi.direction)
+        for cell in cells:
+            counts[cell.academy.pk][cell.outcome] += 1
+        counts[None][trust_cell.outcome] += 1
+        if kpi.area.number not in by_area:
+            by_area[kpi.area.number] = AreaRows(kpi.area, [])
+            board.areas.append(by_area[kpi.area.number])
+        by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell))
+    board.counts = dict(counts)
+    return board
 
-    def judge_column(kpi: KPI, at: Period, baseline_period: Period | None):
+
+@dataclass
+class _MatrixJudge:
+    """The figures a matrix judges, fetched once, and the judging of one KPI's column."""
+
+    academies: list[Academy]
+    periods: PeriodIndex
+    # (kpi, academy) → its target override.
+    overrides: dict[tuple[int, int], AcademyTarget]
+    # (kpi, academy, period) → (published value, is demo data).
+    values: dict[tuple[int, int, int], tuple[Decimal | None, bool]]
+    # (kpi, period) → national figure.
+    national: dict[tuple[int, int], Decimal]
+
+    @classmethod
+    def fetch(
+        cls,
+        kpis: list[KPI],
+        academies: list[Academy],
+        periods: PeriodIndex,
+        shown: tuple[Period, ...],
+    ) -> _MatrixJudge:
+        """Three queries: academy targets; published values of the periods shown and their
+        baselines; national figures of the same periods."""
+        wanted = {at.pk for at in shown}
+        for at in shown:
+            wanted |= {b.pk for kpi in kpis if (b := periods.baseline(kpi, at))}
+        overrides = {(t.kpi_id, t.academy_id): t for t in AcademyTarget.objects.all()}
+        values = {
+            (kpi_id, academy_id, period_id): (value, is_demo)
+            for kpi_id, academy_id, period_id, value, is_demo in KPIValue.objects.published()
+            .filter(period_id__in=wanted)
+            .values_list("kpi_id", "academy_id", "period_id", "value", "is_demo")
+        }
+        national = {
+            (kpi_id, period_id): value
+            for kpi_id, period_id, value in NationalFigure.objects.filter(
+                period_id__in=wanted
+            ).values_list("kpi_id", "period_id", "value")
+        }
+        return cls(academies, periods, overrides, values, national)
+
+    def value(self, kpi: KPI, academy: Academy, at: Period | None) -> Decimal | None:
+        if at is None:
+            return None
+        return self.values.get((kpi.pk, academy.pk, at.pk), (None,))[0]
+
+    def column(self, kpi: KPI, at: Period) -> tuple[list[Cell], Cell]:
+        """Every academy's cell for one KPI in one period, and the trust's."""
+        baseline_period = self.periods.baseline(kpi, at)
+        national = self.national.get((kpi.pk, at.pk))
         figures, cells = [], []
         base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
-        for academy in academies:
-            value, is_demo = values.get((kpi.pk, academy.pk, at.pk), (None, False))
-            baseline = (
-                values.get((kpi.pk, academy.pk, baseline_period.pk), (None,))[0]
-                if baseline_period
-                else None
-            )
-            override = overrides.get((kpi.pk, academy.pk))
+        for academy in self.academies:
+            value, is_demo = self.values.get((kpi.pk, academy.pk, at.pk), (None, False))
+            baseline = self.value(kpi, academy, baseline_period)
+            override = self.overrides.get((kpi.pk, academy.pk))
             judgement = rag.judge(
                 base_rule if override is None else rule_for(kpi, override),
                 value,
                 applicable=kpi.applies_to(academy),
                 baseline=baseline,
-                national=national.get((kpi.pk, at.pk)),
+                national=national,
             )
             cells.append(
                 Cell(
@@ -265,58 +317,33 @@ def board_matrix(
                 rag.AcademyFigure(value, academy.pupils_on_roll or 1, judgement.outcome, baseline)
             )
         trust_value, trust_judgement = rag.judge_trust(
-            base_rule,
-            kpi.aggregation,
-            kpi.trust_target_value,
-            figures,
-            national=national.get((kpi.pk, at.pk)),
+            base_rule, kpi.aggregation, kpi.trust_target_value, figures, national=national
         )
-        trust_measure = "percentage" if kpi.aggregation == "share_meeting" else kpi.measure
         trust_cell = Cell(
             None,
             trust_value,
             trust_judgement,
-            measure=trust_measure,
+            measure="percentage" if kpi.aggregation == "share_meeting" else kpi.measure,
             unit=kpi.unit,
             tip_id=f"tip-{kpi.code}-trust",
         )
         return cells, trust_cell
 
-    def previous_values(kpi: KPI, at: Period) -> list[Decimal | None]:
+    def previous_values(self, kpi: KPI, at: Period) -> list[Decimal | None]:
         """The academies' values and then the trust's value in an earlier period, for the
         trend. Only a share-meeting trust value counts judgements; any other is aggregated
         from the values alone, so that period's column need not be judged."""
         if kpi.aggregation == "share_meeting":
-            cells, trust_cell = judge_column(kpi, at, periods.baseline(kpi, at))
+            cells, trust_cell = self.column(kpi, at)
             return [cell.value for cell in cells] + [trust_cell.value]
-        olds = [values.get((kpi.pk, academy.pk, at.pk), (None,))[0] for academy in academies]
-        if not any(kpi.applies_to(academy) for academy in academies):
+        olds = [self.value(kpi, academy, at) for academy in self.academies]
+        if not any(kpi.applies_to(academy) for academy in self.academies):
             return [*olds, None]  # judge_trust: "applies to none of the academies"
         figures = [
             rag.AcademyFigure(value, academy.pupils_on_roll or 1, rag.Outcome.MISSING, None)
-            for value, academy in zip(olds, academies, strict=True)
+            for value, academy in zip(olds, self.academies, strict=True)
         ]
         return [*olds, rag.aggregate(kpi.aggregation, figures)[0]]
-
-    board = Board(period=period, previous=previous, academies=academies, areas=[])
-    counts: dict[int | None, Counter] = defaultdict(Counter)
-    by_area: dict[int, AreaRows] = {}
-    for kpi in kpis:
-        cells, trust_cell = judge_column(kpi, period, periods.baseline(kpi, period))
-        if previous is not None:
-            before = previous_values(kpi, previous)
-            for cell, old in zip([*cells, trust_cell], before, strict=True):
-                cell.previous = old
-                cell.trend = rag.trend(cell.value, old, kpi.direction)
-        for cell in cells:
-            counts[cell.academy.pk][cell.outcome] += 1
-        counts[None][trust_cell.outcome] += 1
-        if kpi.area.number not in by_area:
-            by_area[kpi.area.number] = AreaRows(kpi.area, [])
-            board.areas.append(by_area[kpi.area.number])
-        by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell))
-    board.counts = dict(counts)
-    return board
 
 
 @dataclass
