@@ -1,6 +1,8 @@
 """Base classes shared by every app's ModelAdmin."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from import_export import resources
@@ -41,6 +43,13 @@ class ImportExportAdmin(ImportExportMixin, SimpleHistoryAdmin):
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if not self._keeps_history():
             raise Http404("This kind of record keeps no past versions.")
+        # Reverting saves the object: simple-history asks only for view permission, so an object
+        # the admin shows read-only (an approved return's value, an archived plan's action)
+        # could be changed here.
+        if request.method == "POST" and not self.has_change_permission(
+            request, self.get_object(request, unquote(object_id))
+        ):
+            raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_import_permission(self, request) -> bool:

@@ -1,9 +1,22 @@
+"""The KPI framework, periods, values and returns in the Django admin.
+
+Values and returns follow the return lifecycle here as on the entry pages (kpis.returns): one of
+an approved return or a closed period is read-only, saying why, and every write (a change, an
+addition, a deletion, an import-export row) goes through kpis.returns, which locks, re-checks and
+bumps the return's version, so a head's form opened before an admin correction is refused with
+the conflict page instead of silently writing the old value back.
+"""
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 
 from academies.admin import TrustModelAdmin
 from academies.models import Phase
 from core.admin import SafeModelResource
+from kpis import returns
 from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
 
 
@@ -39,19 +52,44 @@ class NationalFigureResource(SafeModelResource):
         model = NationalFigure
 
 
-class KPIValueResource(SafeModelResource):
+class LifecycleResource(SafeModelResource):
+    """An admin import's rows are written through kpis.returns; a row it refuses is an invalid
+    row saying why (in the preview too: django-import-export saves it there and rolls back)."""
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        self._user = kwargs.get("user")
+        super().save_instance(instance, is_create, row, **kwargs)
+
+    def write(self, instance) -> None:
+        raise NotImplementedError
+
+    def do_instance_save(self, instance, is_create):
+        try:
+            self.write(instance)
+        except returns.ReturnError as error:
+            raise ValidationError(str(error)) from error
+
+
+class KPIValueResource(LifecycleResource):
     class Meta:
         model = KPIValue
         import_id_fields = ["kpi", "academy", "period"]
         fields = ["kpi", "academy", "period", "value", "not_available", "note"]
         skip_unchanged = True
 
+    def write(self, instance) -> None:
+        returns.admin_correct_value(instance, user=self._user, reason="Imported in the admin")
 
-class ReturnResource(SafeModelResource):
+
+class ReturnResource(LifecycleResource):
     class Meta:
         model = Return
         import_id_fields = ["academy", "period"]
         fields = ["academy", "period", "status", "sent_back_reason"]
+        skip_unchanged = True
+
+    def write(self, instance) -> None:
+        returns.admin_save_return(instance, user=self._user, reason="Imported in the admin")
 
 
 class KPIAdminForm(forms.ModelForm):
@@ -162,8 +200,71 @@ class NationalFigureAdmin(TrustModelAdmin):
     autocomplete_fields = ["kpi"]
 
 
+class LifecycleAdmin(TrustModelAdmin):
+    """An object the return lifecycle forbids changing now is read-only, with the reason shown;
+    kpis.returns refusing a write under lock (it changed meanwhile) is a message, not a 500."""
+
+    def refusal(self, request, obj) -> str | None:
+        """Why this (saved) object may not be changed now, or None."""
+        raise NotImplementedError
+
+    def locked_because(self, request, obj) -> str | None:
+        if obj is None or obj.pk is None:
+            return None
+        if not hasattr(obj, "_locked_because"):  # asked several times a page
+            obj._locked_because = self.refusal(request, obj)
+        return obj._locked_because
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return super().has_change_permission(request, obj) and not self.locked_because(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return super().has_delete_permission(request, obj) and not self.locked_because(request, obj)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        reason = self.locked_because(request, self.get_object(request, unquote(object_id)))
+        if reason and request.method == "GET":
+            messages.warning(request, f"Read-only here: {reason}")
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except returns.ReturnError as error:  # refused under lock: it changed meanwhile
+            messages.error(request, f"Nothing was saved: {error}")
+            return redirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except returns.ReturnError as error:
+            messages.error(request, f"Nothing was deleted: {error}")
+            return redirect(request.get_full_path())
+
+
+class KPIValueAdminForm(forms.ModelForm):
+    """A value added here must go into a return that may take it (kpis.returns)."""
+
+    user = None  # set by KPIValueAdmin.get_form
+
+    class Meta:
+        model = KPIValue
+        fields = ["kpi", "academy", "period", "value", "not_available", "note", "is_demo"]
+
+    def clean(self):
+        cleaned = super().clean()
+        academy, period = cleaned.get("academy"), cleaned.get("period")
+        if self.instance.pk is None and academy and period:
+            ret = Return.objects.filter(academy=academy, period=period).first()
+            reason = returns.editable_refusal(ret=ret, period=period, user=self.user)
+            if reason:
+                raise ValidationError(reason)
+        return cleaned
+
+
 @admin.register(KPIValue)
-class KPIValueAdmin(TrustModelAdmin):
+class KPIValueAdmin(LifecycleAdmin):
+    form = KPIValueAdminForm
     resource_classes = [KPIValueResource]
     list_display = [
         "kpi",
@@ -177,14 +278,66 @@ class KPIValueAdmin(TrustModelAdmin):
     list_filter = ["period", "academy", "kpi__area", "not_available", "is_demo"]
     search_fields = ["kpi__code", "kpi__name", "academy__name", "note"]
     list_select_related = ["kpi", "academy", "period", "updated_by"]
-    autocomplete_fields = ["kpi", "academy", "updated_by"]
+    autocomplete_fields = ["kpi", "academy"]
+
+    def refusal(self, request, obj) -> str | None:
+        ret = Return.objects.filter(academy_id=obj.academy_id, period_id=obj.period_id).first()
+        return returns.editable_refusal(ret=ret, period=obj.period, user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # A value stays in its return: moving it would change two returns at once.
+        where = ["kpi", "academy", "period"] if obj is not None else []
+        return [*where, "updated_by", "updated_at"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)  # a new class each time
+        form.user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change) -> None:
+        returns.admin_correct_value(obj, user=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        returns.admin_delete_values([obj], user=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        returns.admin_delete_values(queryset, user=request.user)
 
 
 @admin.register(Return)
-class ReturnAdmin(TrustModelAdmin):
+class ReturnAdmin(LifecycleAdmin):
     resource_classes = [ReturnResource]
     list_display = ["academy", "period", "status", "submitted_by", "submitted_at", "approved_at"]
     list_filter = ["status", "period", "academy"]
     search_fields = ["academy__name"]
     list_select_related = ["academy", "period", "submitted_by"]
     autocomplete_fields = ["academy"]
+    # Its status changes on the entry pages (submit, approve, send back, reopen), with their
+    # rules; kpis.returns keeps the rest.
+    lifecycle_fields = [
+        "status",
+        "submitted_by",
+        "submitted_at",
+        "approved_by",
+        "approved_at",
+        "updated_by",
+        "version",
+        "updated_at",
+    ]
+
+    def refusal(self, request, obj) -> str | None:
+        return returns.editable_refusal(ret=obj, period=obj.period, user=request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        where = ["academy", "period"] if obj is not None else []
+        return [*where, *self.lifecycle_fields]
+
+    def save_model(self, request, obj, form, change) -> None:
+        returns.admin_save_return(obj, user=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        returns.admin_delete_return(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for ret in queryset:
+            returns.admin_delete_return(ret, user=request.user)

@@ -710,19 +710,38 @@ def admin_delete_values(values: Iterable[KPIValue], *, user, reason: str = ADMIN
     return len(values)
 
 
+STATUS_ON_ENTRY_PAGES = (
+    "A return's status changes on its entry page (submit, approve, send back, reopen), "
+    "where its rules are checked, not here."
+)
+
+
 @transaction.atomic
 def admin_save_return(ret: Return, *, user, reason: str = ADMIN_REASON) -> Return:
-    """Save a return edited in the Django admin (its status only changes on the entry pages):
-    refused in a closed period or once approved; its version goes up."""
+    """Save a return edited (or imported) in the Django admin: refused in a closed period or
+    once approved, and its status changes only on the entry pages; its version goes up."""
     period = _lock_period(ret.period)
-    if ret.pk is not None:
-        stored = Return.objects.select_for_update().get(pk=ret.pk)
-        check_editable(ret=stored, period=period, user=user)
+    stored = Return.objects.select_for_update().filter(pk=ret.pk).first() if ret.pk else None
+    check_editable(ret=stored, period=period, user=user)
+    if ret.status != (stored.status if stored else ReturnStatus.DRAFT):
+        raise ReturnError(STATUS_ON_ENTRY_PAGES)
+    if stored is not None:
         ret.version = stored.version + 1
-    else:
-        check_editable(ret=None, period=period, user=user)
     ret.updated_by = user
     ret._history_user = user
     ret._change_reason = reason
     ret.save()
     return ret
+
+
+@transaction.atomic
+def admin_delete_return(ret: Return, *, user, reason: str = ADMIN_REASON) -> None:
+    """Delete a return from the Django admin: refused in a closed period or once approved. Its
+    values stay (off the board, as for a return not started); a form opened before sees the
+    version gone and is refused."""
+    period = _lock_period(ret.period)
+    stored = Return.objects.select_for_update().get(pk=ret.pk)
+    check_editable(ret=stored, period=period, user=user)
+    stored._history_user = user
+    stored._change_reason = reason
+    stored.delete()
