@@ -100,6 +100,21 @@ def _value(
     return _rounded(kpi, value)
 
 
+def _return_status(academy: Academy, period: Period) -> ReturnStatus | None:
+    """The demo return's state (None: not started).
+
+    The states tell a story, and the entry grid shows every state: last year approved; this
+    autumn approved; this spring submitted except one academy still in draft (so the board
+    sees it missing); in the open summer term Aldersley has a draft, Moreton has submitted,
+    the sixth form was sent back, and the special schools have not started.
+    """
+    if period.year_start == 2022 or period.term == Term.AUTUMN:
+        return ReturnStatus.APPROVED
+    if period.term == Term.SPRING:
+        return ReturnStatus.DRAFT if academy.slug == "moreton-school" else ReturnStatus.SUBMITTED
+    return SUMMER_STATES.get(academy.slug)
+
+
 def generate_demo_values(*, seed: int = 2023) -> int:
     """Create demo values, returns and national figures once; returns the values created."""
     if KPIValue.objects.filter(is_demo=True).exists():
@@ -120,26 +135,13 @@ def generate_demo_values(*, seed: int = 2023) -> int:
         ignore_conflicts=True,
     )
 
-    # Return states tell a story, and the entry grid shows every state: last year approved;
-    # this autumn approved; this spring submitted except one academy still in draft (so the
-    # board sees it missing); in the open summer term Aldersley has a draft, Moreton has
-    # submitted, the sixth form was sent back, and the special schools have not started.
     returns = []
     values = []
     baseline: dict[tuple[str, int, int], Decimal] = {}
     for period in periods:
         for academy in academies:
-            if period.year_start == 2022 or period.term == Term.AUTUMN:
-                status = ReturnStatus.APPROVED
-            elif period.term == Term.SPRING:
-                status = (
-                    ReturnStatus.DRAFT
-                    if academy.slug == "moreton-school"
-                    else (ReturnStatus.SUBMITTED)
-                )
-            elif academy.slug in SUMMER_STATES:
-                status = SUMMER_STATES[academy.slug]
-            else:
+            status = _return_status(academy, period)
+            if status is None:
                 continue
             reason = SENT_BACK_REASON if status == ReturnStatus.SENT_BACK else ""
             returns.append(
