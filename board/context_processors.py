@@ -1,4 +1,5 @@
-"""Context every page gets: the trust's name, the user's roles, the demo-data marker."""
+"""Context every page gets: the trust's name, the user's roles, what the header may offer them
+(asked of academies.permissions, never of role names), the demo-data marker."""
 
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
@@ -13,11 +14,14 @@ def _has_demo_data() -> bool:
 
 def trustplan(request) -> dict:
     user = request.user
+    # Lazy: evaluated only where a template shows it, so pages that don't pay nothing.
     return {
         "trust_name": settings.TRUST_NAME,
-        # Lazy: evaluated only where a template shows it, so pages that don't pay nothing.
-        "user_roles": SimpleLazyObject(lambda: permissions.role_names(user)),
-        "user_is_central": SimpleLazyObject(lambda: permissions.is_central(user)),
-        "user_is_administrator": SimpleLazyObject(lambda: permissions.is_administrator(user)),
+        "user_roles": SimpleLazyObject(
+            lambda: permissions.role_names(user)
+        ),  # shown, never checked
+        "may_enter_returns": SimpleLazyObject(lambda: permissions.may_enter_returns(user)),
+        "may_import": SimpleLazyObject(lambda: permissions.may_import(user)),
+        "may_open_admin": SimpleLazyObject(lambda: permissions.may_open_admin(user)),
         "has_demo_data": SimpleLazyObject(_has_demo_data),
     }

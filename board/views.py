@@ -1,12 +1,18 @@
 """The board's read-only pages across apps: the overview, the KPI matrix, a KPI across
-academies and periods, an academy's scorecard, the governance papers and my work."""
+academies and periods, an academy's scorecard, the governance papers and my work.
+
+Every page shows only the academies the user may see (academies.permissions: a governor sees
+the academies they govern, plus trust-level figures) and keys what it caches by that scope.
+An academy outside the scope is a 404, as an unknown one is: the page does not say which
+academies exist.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -44,17 +50,21 @@ def home(request: HttpRequest) -> HttpResponse:
     """Board overview: plan progress by objective, KPI exceptions, return completeness."""
     periods = PeriodIndex()
     period = period_from_request(request, periods)
-    academies = list(Academy.objects.active())
+    academies = list(Academy.objects.active())  # all of them: the trust's figures need them
+    visible = permissions.visible_academy_ids(request.user)
     plan = active_plan()
 
     def render_exceptions() -> str:
         board = board_matrix(period, periods, academies=academies) if period else None
-        exceptions = board.exceptions() if board else []
+        exceptions = board.restricted_to(visible).exceptions() if board else []
         return render_to_string("_exceptions.html", {"exceptions": exceptions, "period": period})
 
     board_token = board_version()
     exceptions_html = cached_fragment(
-        "exceptions", (period.pk if period else None,), render_exceptions, board_token
+        "exceptions",
+        (period.pk if period else None, permissions.scope_key(request.user)),
+        render_exceptions,
+        board_token,
     )
     returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
     today = timezone.localdate()
@@ -77,7 +87,11 @@ def home(request: HttpRequest) -> HttpResponse:
             "period": period,
             "periods": periods.periods,
             "exceptions_html": exceptions_html,
-            "completeness": [(academy, returns.get(academy.pk)) for academy in academies],
+            "completeness": [
+                (academy, returns.get(academy.pk))
+                for academy in academies
+                if visible is None or academy.pk in visible
+            ],
         },
     )
 
@@ -101,8 +115,10 @@ def matrix(request: HttpRequest) -> HttpResponse:
         "outcome": focus_outcome,
     }
 
+    visible = permissions.visible_academy_ids(request.user)
+
     def render_matrix() -> str:
-        board = _filtered_board(periods, period, selected) if period else None
+        board = _filtered_board(periods, period, selected, visible) if period else None
         return render_to_string(
             "kpis/_matrix_table.html",
             {
@@ -114,7 +130,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
             },
         )
 
-    parts = (period.pk if period else None, *selected.values())
+    parts = (period.pk if period else None, *selected.values(), permissions.scope_key(request.user))
     return render(
         request,
         "kpis/matrix.html",
@@ -129,11 +145,14 @@ def matrix(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _filtered_board(periods: PeriodIndex, period: Period, selected: dict):
+def _filtered_board(periods: PeriodIndex, period: Period, selected: dict, visible: set | None):
+    """The matrix as filtered, with only the columns of the academies in ``visible`` (None: all);
+    the trust column is worked out from every academy of the chosen phase, whoever looks."""
     academies = Academy.objects.active()
     if selected["phase"]:
         academies = academies.filter(phase=selected["phase"])
     board = board_matrix(period, periods, academies=list(academies), area=selected["area"])
+    board = board.restricted_to(visible)
     focus_academy, focus_outcome = selected["academy"], selected["outcome"]
     for area_rows in board.areas:
         if selected["exceptions"]:
@@ -156,12 +175,19 @@ def _filtered_board(periods: PeriodIndex, period: Period, selected: dict):
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     kpi = get_object_or_404(KPI.objects.select_related("area"), code=code)
     periods = PeriodIndex()
+    visible = permissions.visible_academy_ids(request.user)
 
     def render_history() -> str:
-        context = {"kpi": kpi, "history": kpi_history(kpi, periods), "periods": periods.periods}
+        history = [
+            series
+            for series in kpi_history(kpi, periods)
+            if visible is None or series.academy.pk in visible
+        ]
+        context = {"kpi": kpi, "history": history, "periods": periods.periods}
         return render_to_string("kpis/_detail_table.html", context)
 
-    history_html = cached_fragment("kpi-detail", (kpi.pk,), render_history, board_version())
+    parts = (kpi.pk, permissions.scope_key(request.user))
+    history_html = cached_fragment("kpi-detail", parts, render_history, board_version())
     return render(
         request,
         "kpis/detail.html",
@@ -172,6 +198,8 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 @require_safe
 def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
     academy = get_object_or_404(Academy, slug=slug)
+    if not permissions.may_see_academy(request.user, academy.pk):
+        raise Http404("No such academy")
     periods = PeriodIndex()
     returns = {r.period_id: r for r in Return.objects.filter(academy=academy)}
     actions = (
@@ -189,6 +217,7 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
         }
         return render_to_string("academies/_scorecard_kpis.html", context)
 
+    # One academy's figures, the same for everyone allowed this far: no scope in the key.
     kpis_html = cached_fragment("scorecard", (academy.pk,), render_kpis, board_version())
     return render(
         request,
@@ -206,10 +235,9 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
 @require_safe
 def monitoring_index(request: HttpRequest) -> HttpResponse:
     plan = active_plan()
+    actions = permissions.visible_actions(request.user, Action.objects.filter(objective__plan=plan))
     bodies = (
-        Owner.objects.filter(monitored_actions__objective__plan=plan)
-        .distinct()
-        .order_by("kind", "code")
+        Owner.objects.filter(monitored_actions__in=actions).distinct().order_by("kind", "code")
         if plan
         else Owner.objects.none()
     )
@@ -220,6 +248,11 @@ def monitoring_index(request: HttpRequest) -> HttpResponse:
 def monitoring(request: HttpRequest, code: str) -> HttpResponse:
     owner = get_object_or_404(Owner, code__iexact=code)
     plan, period, rag, actions, flagged = governance_paper(owner)
+    # Only the actions in the user's scope, and the KPIs those link to (the ratings are the
+    # trust's: trust-level figures, which everyone sees).
+    actions = [action for action in actions if permissions.may_see_action(request.user, action)]
+    linked = {kpi.pk for action in actions for kpi in action.kpi_list}
+    flagged = [(kpi, cell) for kpi, cell in flagged if kpi.pk in linked]
     today = timezone.localdate()
     actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
     return render(

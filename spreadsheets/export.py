@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from academies import permissions
 from academies.models import Academy
 from academies.services import read_fixture
 from core.text import safe_text
@@ -76,10 +77,15 @@ def matrix_sheet_name(period: Period) -> str:
     return f"{format_academic_year(period.year_start, sep='-')} {period.get_term_display()}"
 
 
-def board_pack(period: Period) -> bytes:
-    """The board pack for a period: matrix, legend, exceptions, plan actions."""
+def board_pack(period: Period, academy_ids: set[int] | None = None) -> bytes:
+    """The board pack for a period: matrix, legend, exceptions, plan actions.
+
+    With ``academy_ids`` (a governor's scope, academies.permissions) only those academies'
+    columns, exceptions and actions, and the trust-wide actions; the trust column is still the
+    whole trust's figure.
+    """
     periods = PeriodIndex()
-    board = board_matrix(period, periods)
+    board = board_matrix(period, periods).restricted_to(academy_ids)
     book = Workbook()
     matrix = book.active
     matrix.title = matrix_sheet_name(period)
@@ -88,6 +94,7 @@ def board_pack(period: Period) -> bytes:
     _write_exceptions(book.create_sheet("Exceptions"), board)
     plan = active_plan()
     actions = list(actions_for_display(Action.objects.filter(objective__plan=plan))) if plan else []
+    actions = [action for action in actions if permissions.action_in_scope(action, academy_ids)]
     _write_actions(book.create_sheet("Plan actions"), plan, actions)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -228,8 +235,9 @@ CSV_HEADER = [
 ]
 
 
-def values_csv(period: Period | None = None) -> str:
-    """Submitted and approved values (one period, or all) in the long layout the import reads."""
+def values_csv(period: Period | None = None, academy_ids: set[int] | None = None) -> str:
+    """Submitted and approved values (one period, or all) in the long layout the import reads;
+    with ``academy_ids``, only those academies' values."""
     values = (
         KPIValue.objects.published()
         .select_related("kpi", "academy", "period")
@@ -243,6 +251,8 @@ def values_csv(period: Period | None = None) -> str:
     )
     if period is not None:
         values = values.filter(period=period)
+    if academy_ids is not None:
+        values = values.filter(academy_id__in=academy_ids)
     statuses = _return_statuses(period)
     out = io.StringIO()
     writer = csv.writer(out)

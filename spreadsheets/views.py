@@ -203,13 +203,14 @@ def example(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The board pack of a period (everyone who sees the board may download it)."""
+    """The board pack of a period (everyone who sees the board may download it, with the
+    academies they may see)."""
     periods = PeriodIndex()
     period = period_from_request(request, periods)
     if period is None:
         raise Http404("No periods yet")
     response = HttpResponse(
-        board_pack(period),
+        board_pack(period, academy_ids=permissions.visible_academy_ids(request.user)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     name = f"board-pack-{matrix_sheet_name(period).replace(' ', '-').lower()}.xlsx"
@@ -219,10 +220,12 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """Submitted and approved values of a period (or every period with ?period=all)."""
+    """Submitted and approved values of a period (or every period with ?period=all), of the
+    academies the user may see."""
     periods = PeriodIndex()
     period = None if request.GET.get("period") == "all" else period_from_request(request, periods)
-    response = HttpResponse(values_csv(period), content_type="text/csv; charset=utf-8")
+    data = values_csv(period, academy_ids=permissions.visible_academy_ids(request.user))
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     name = f"kpi-values-{period.slug if period else 'all'}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

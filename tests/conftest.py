@@ -85,8 +85,10 @@ def cast(trust, academy_a, academy_b) -> dict:
     people = {
         # trustee: reads every dashboard and the plan; writes nothing.
         "trustee": _user("t-trustee", permissions.TRUSTEE),
-        # governor: like a trustee, scoped to academy B (Moreton School).
+        # governor: like a trustee, scoped to academy B (Moreton School) and the trust's figures.
         "governor": _user("t-governor", permissions.GOVERNOR),
+        # governor_b: the same, scoped to academy A (Aldersley High School).
+        "governor_b": _user("t-governor-b", permissions.GOVERNOR),
         # head_a: enters and submits academy A's returns only.
         "head_a": _user("t-head-a", permissions.HEADTEACHER),
         # head_b: enters and submits academy B's returns only.
@@ -100,6 +102,9 @@ def cast(trust, academy_a, academy_b) -> dict:
     }
     RoleAssignment.objects.create(
         user=people["governor"], academy=academy_b, role=AcademyRole.GOVERNOR
+    )
+    RoleAssignment.objects.create(
+        user=people["governor_b"], academy=academy_a, role=AcademyRole.GOVERNOR
     )
     RoleAssignment.objects.create(
         user=people["head_a"], academy=academy_a, role=AcademyRole.HEADTEACHER

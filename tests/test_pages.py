@@ -107,7 +107,8 @@ def test_a_wrong_password_is_refused_with_a_message(client, cast):
     assert not response.context["user"].is_authenticated
 
 
-@pytest.mark.parametrize("role", ["trustee", "governor", "head_a", "exec_head", "central", "admin"])
+# Governors see only their academies: tests/board/test_governor_scope.py.
+@pytest.mark.parametrize("role", ["trustee", "head_a", "exec_head", "central", "admin"])
 def test_every_role_sees_all_five_academies_and_three_objectives_on_home(client_for, role):
     content = client_for(role).get(reverse("home")).content.decode()
     for name in [

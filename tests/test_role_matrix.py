@@ -1,8 +1,10 @@
 """Every named URL × every role × GET and POST, against an explicit table of what may happen.
 
 The URLs come from the URLconf, so a new URL without a row in EXPECTED fails
-test_every_named_url_has_a_row. Each request runs inside a savepoint that is rolled back, so a
-delete or a status change in one request cannot change what the next one sees.
+test_every_named_url_has_a_row. A URL whose answer depends on the academy it names has one row
+per case, "name@case", each with its own arguments in `world`. Each request runs inside a
+savepoint that is rolled back, so a delete or a status change in one request cannot change what
+the next one sees.
 """
 
 from __future__ import annotations
@@ -16,7 +18,17 @@ from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
 from plans.models import Action
 
-ROLES = ["anonymous", "trustee", "governor", "head_a", "head_b", "exec_head", "central", "admin"]
+ROLES = [
+    "anonymous",
+    "trustee",
+    "governor",  # of Moreton School
+    "governor_b",  # of Aldersley High School
+    "head_a",
+    "head_b",
+    "exec_head",
+    "central",
+    "admin",
+]
 SIGNED_IN = ROLES[1:]
 CENTRAL = {"central", "admin"}
 
@@ -48,15 +60,19 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "password_change": (everyone(200), everyone(200)),  # an empty form re-displays its errors
     "password_change_done": (everyone(200), everyone(405)),
     "my": (everyone(200), everyone(405)),
-    # The board: every signed-in role reads it; it takes no POST.
+    # The board: every signed-in role reads it (a governor sees their academies' columns and
+    # rows only: tests/board/test_governor_scope.py); it takes no POST.
     "kpis:matrix": (everyone(200), everyone(405)),
     "kpis:export_xlsx": (everyone(200), everyone(405)),
     "kpis:export_csv": (everyone(200), everyone(405)),
     "kpis:detail": (everyone(200), everyone(405)),
-    "academies:scorecard": (everyone(200), everyone(405)),
+    # A scorecard: an academy outside a governor's is a 404, like an unknown one.
+    "academies:scorecard@moreton": (everyone(200, governor_b=404), everyone(405)),
+    "academies:scorecard@aldersley": (everyone(200, governor=404), everyone(405)),
+    "academies:scorecard@penn-hall": (everyone(200, governor=404, governor_b=404), everyone(405)),
     # Returns: heads for their own academies (A = Aldersley), central team for all.
     "entry:grid": (
-        everyone(200, trustee=403, governor=403),
+        everyone(200, trustee=403, governor=403, governor_b=403),
         everyone(405),
     ),
     "entry:form": (
@@ -69,7 +85,14 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "entry:period_status": (everyone(405), central_only(302)),
     # The plan: everyone reads; central team edit; owners and central post progress.
     "plans:plan": (everyone(200), everyone(405)),
-    "plans:action": (everyone(200), everyone(405)),
+    # An action: trust-wide ones for everyone; one naming academies, for those who see one of
+    # them (governors: their own academies), else a 404.
+    "plans:action@trust-wide": (everyone(200), everyone(405)),
+    "plans:action@moreton-and-tettenhall": (everyone(200, governor_b=404), everyone(405)),
+    "plans:action@penn-hall-and-tettenhall": (
+        everyone(200, governor=404, governor_b=404),
+        everyone(405),
+    ),
     "plans:action_update": (everyone(405), central_only(400)),
     "plans:action_edit": (central_only(200), central_only(400)),
     "plans:action_create": (central_only(200), central_only(400)),
@@ -102,11 +125,14 @@ def world(trust, cast):
     generate_demo_values()
     generate_demo_progress(plan=trust, author=cast["central"])
     nli_action = Action.objects.filter(responsible__code="NLI", objective__plan=trust).first()
+    assert not nli_action.academies.exists()  # a trust-wide action
     Owner.objects.filter(code="NLI").update(user=cast["central"])
     objective = trust.objectives.get(number=1)
     return {
         "kpis:detail": {"code": "2.1"},
-        "academies:scorecard": {"slug": "aldersley-high-school"},
+        "academies:scorecard@moreton": {"slug": "moreton-school"},
+        "academies:scorecard@aldersley": {"slug": "aldersley-high-school"},
+        "academies:scorecard@penn-hall": {"slug": "penn-hall-school"},
         "entry:form": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
         "entry:approve": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
         "entry:send_back": {
@@ -115,7 +141,9 @@ def world(trust, cast):
         },
         "entry:reopen": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
         "entry:period_status": {"period_slug": "2023-24-summer"},
-        "plans:action": {"pk": nli_action.pk},
+        "plans:action@trust-wide": {"pk": nli_action.pk},
+        "plans:action@moreton-and-tettenhall": {"pk": _action_naming(trust, {"MS", "TWS"})},
+        "plans:action@penn-hall-and-tettenhall": {"pk": _action_naming(trust, {"PH", "TWS"})},
         "plans:action_update": {"pk": nli_action.pk},
         "plans:action_edit": {"pk": nli_action.pk},
         "plans:action_create": {"objective_id": objective.pk},
@@ -128,6 +156,14 @@ def world(trust, cast):
         "plans:move": {"kind": "action", "pk": nli_action.pk},
         "plans:monitoring": {"code": "board"},
     }
+
+
+def _action_naming(plan, short_names: set[str]) -> int:
+    """The seed's action whose academies in scope are exactly these."""
+    for action in Action.objects.filter(objective__plan=plan).prefetch_related("academies"):
+        if {academy.short_name for academy in action.academies.all()} == short_names:
+            return action.pk
+    raise AssertionError(f"the seed has no action naming exactly {short_names}")
 
 
 def _named_urls(resolver=None, namespace=""):
@@ -143,18 +179,28 @@ def _named_urls(resolver=None, namespace=""):
             yield f"{namespace}{pattern.name}", pattern
 
 
+def _cases():
+    """(row, url name) for every row of EXPECTED: a URL's own row, or each of its cases."""
+    for name, _pattern in _named_urls():
+        rows = [row for row in EXPECTED if row == name or row.startswith(f"{name}@")]
+        yield from ((row, name) for row in rows)
+
+
 def test_every_named_url_has_a_row():
     names = {name for name, _ in _named_urls()}
-    assert names - set(EXPECTED) == set(), "add the new URLs to EXPECTED"
-    assert set(EXPECTED) - names == set(), "EXPECTED names URLs that no longer exist"
+    rows = {row.split("@")[0] for row in EXPECTED}
+    assert names - rows == set(), "add the new URLs to EXPECTED"
+    assert rows - names == set(), "EXPECTED names URLs that no longer exist"
+    for name in names:  # a URL has either one row or only cases, never both
+        assert not (name in EXPECTED and any(row.startswith(f"{name}@") for row in EXPECTED))
 
 
 def test_every_role_gets_exactly_what_the_table_says(client, cast, world):
     unexpected = []
     checked = 0
-    for name, _pattern in _named_urls():
-        url = reverse(name, kwargs=world.get(name, {}))
-        get_codes, post_codes = EXPECTED[name]
+    for row, name in _cases():
+        url = reverse(name, kwargs=world.get(row, {}))
+        get_codes, post_codes = EXPECTED[row]
         for role in ROLES:
             client.logout()
             if role != "anonymous":
@@ -185,8 +231,8 @@ def test_no_role_ever_gets_a_server_error(client, cast, world):
         "token": "../../etc/passwd",
         "reason": "\x00",
     }
-    for name, _pattern in _named_urls():
-        url = reverse(name, kwargs=world.get(name, {}))
+    for row, name in _cases():
+        url = reverse(name, kwargs=world.get(row, {}))
         for role in ("head_a", "central", "admin"):
             client.force_login(cast[role])
             with transaction.atomic():
