@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from kpis.admin import KPIValueResource
 from kpis.models import KPI, KPIValue, Period, Return, ReturnStatus, Term
-from kpis.returns import ImportConflict, return_save
+from kpis.returns import ImportConflict, ReturnConflict, admin_correct_value, return_save
 from plans.models import Action, PlanStatus, ProgressUpdate
 from spreadsheets.importer import apply_import, prepare_import
 from tests.kpis.test_entry_views import complete_post, entry_url, form_as_sent, page, signed_in
@@ -239,14 +239,14 @@ def test_the_admin_shows_a_locked_value_read_only_and_refuses_to_change_it(
     value = the_value(academy_a, autumn, attendance)
     client = client_for("central")
 
-    shown = client.get(_value_change_url(value))
-    assert shown.status_code == 200
-    assert reason in page(shown) and 'name="_save"' not in page(shown)
     assert client.post(_value_change_url(value), _value_post(value, "97")).status_code == 403
     deleting = reverse("admin:kpis_kpivalue_delete", args=[value.pk])
     assert client.post(deleting, {"post": "yes"}).status_code == 403
     assert the_value(academy_a, autumn, attendance).value == 90
     assert Return.objects.get(pk=ret.pk).version == ret.version
+    shown = client.get(_value_change_url(value))
+    assert shown.status_code == 200
+    assert reason in page(shown) and 'name="_save"' not in page(shown)
 
 
 def test_the_admin_cannot_revert_a_locked_value_from_its_history(
@@ -293,13 +293,6 @@ def test_an_admin_correction_refuses_a_heads_stale_form_listing_the_kpi(
     central = signed_in(cast["central"])
     corrected = central.post(_value_change_url(value), _value_post(value, "97.5", value.note))
     assert corrected.status_code == 302, page(corrected)
-    ret = Return.objects.get(academy=academy_a, period=summer)
-    assert ret.version == version + 1 and ret.updated_by == cast["central"]
-    latest = the_value(academy_a, summer, attendance).history.first()
-    assert (latest.history_user, latest.history_change_reason) == (
-        cast["central"],
-        "Corrected in the admin",
-    )
 
     # The head changes only a note, on the form opened before the correction.
     sent = form_as_sent(opened)
@@ -312,6 +305,13 @@ def test_an_admin_correction_refuses_a_heads_stale_form_listing_the_kpi(
         f"{attendance.code} {attendance.name}: now 97.5% by t-central"
     )
     assert the_value(academy_a, summer, attendance).value == Decimal("97.5")
+    ret = Return.objects.get(academy=academy_a, period=summer)
+    assert ret.version == version + 1 and ret.updated_by == cast["central"]
+    latest = the_value(academy_a, summer, attendance).history.first()
+    assert (latest.history_user, latest.history_change_reason) == (
+        cast["central"],
+        "Corrected in the admin",
+    )
 
 
 def test_an_admin_deletion_bumps_the_returns_version(
@@ -367,10 +367,9 @@ def test_the_admin_changes_no_returns_status_and_refuses_an_approved_return(
     assert Return.objects.get(pk=draft.pk).status == ReturnStatus.APPROVED
 
 
-def test_the_head_save_after_an_admin_correction_service_level(cast, academy_a, autumn, attendance):
-    """return_save with the version from before an admin correction is a conflict."""
-    from kpis.returns import ReturnConflict, admin_correct_value
-
+def test_a_save_with_the_version_from_before_an_admin_correction_is_a_conflict(
+    cast, academy_a, autumn, attendance
+):
     result = return_save(
         academy=academy_a,
         period=autumn,
@@ -429,13 +428,13 @@ def test_the_admin_refuses_a_change_to_an_archived_plans_action(client_for, trus
     trust.status = PlanStatus.ARCHIVED
     trust.save()
 
-    shown = client.get(url)
-    assert "This plan is archived" in page(shown) and 'name="_save"' not in page(shown)
     assert client.post(url, post).status_code == 403
     assert Action.objects.get(pk=action.pk).description == action.description
     deleting = reverse("admin:plans_action_delete", args=[action.pk])
     assert client.post(deleting, {"post": "yes"}).status_code == 403
     assert Action.objects.filter(pk=action.pk).exists()
+    shown = client.get(url)
+    assert "This plan is archived" in page(shown) and 'name="_save"' not in page(shown)
 
 
 def test_the_admin_adds_no_progress_update_to_an_archived_plans_action(client_for, cast, trust):
