@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -54,6 +55,16 @@ class PlanFixtureError(ValueError):
     """A plan fixture that cannot be loaded; the message names the place and the problem."""
 
 
+@dataclass
+class _PlanReferences:
+    """What a plan fixture's reference cells are looked up in, read once per load."""
+
+    kpis: dict[str, KPI]
+    owners: dict[str, str]
+    owner_ids: dict[str, int]
+    academies_named: Callable[[str], list[int]]
+
+
 @transaction.atomic
 def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
     """Load a transcribed plan (see fixtures/plan_*.yaml). Returns (plan, created).
@@ -81,73 +92,91 @@ def load_plan(*, data: dict[str, Any]) -> tuple[Plan, bool]:
         objective_label=data.get("objective_label", "Strategic objective"),
         aim_label=data.get("aim_label", "Aim"),
     )
-    kpis = {kpi.code: kpi for kpi in KPI.objects.all()}
-    owners = owner_lookup()
-    owner_ids = dict(Owner.objects.values_list("code", "pk"))
-    academies_named = _academy_matcher()
-
+    refs = _PlanReferences(
+        kpis={kpi.code: kpi for kpi in KPI.objects.all()},
+        owners=owner_lookup(),
+        owner_ids=dict(Owner.objects.values_list("code", "pk")),
+        academies_named=_academy_matcher(),
+    )
     for objective_row in data["objectives"]:
-        objective = StrategicObjective.objects.create(
-            plan=plan, number=objective_row["number"], title=objective_row["title"]
-        )
-        where_objective = f"{plan.objective_label} {objective.number}"
-        aims_by_number: dict[str, Aim] = {}
-        action_position = 0
-        for aim_position, aim_row in enumerate(objective_row.get("aims", []), start=1):
-            aim = Aim.objects.create(
-                objective=objective, position=aim_position, title=aim_row.get("title", "")
-            )
-            stated = str(aim_row.get("number", aim.number))
-            if stated != aim.number:
-                raise PlanFixtureError(
-                    f"{where_objective}: aim {stated} is listed in position {aim.number}"
-                )
-            aims_by_number[aim.number] = aim
-            for action_row in aim_row.get("actions", []):
-                action_position += 1
-                where = f"{where_objective}, aim {aim.number}, action {action_position}"
-                action = Action.objects.create(
-                    objective=objective,
-                    position=action_position,
-                    description=action_row.get("description", ""),
-                )
-                action.aims.add(aim)
-                action.academies.set(academies_named(action.description))
-                try:
-                    codes = parse_kpi_codes(action_row.get("kpi", ""))
-                    responsible = parse_owner_codes(action_row.get("responsibility", ""), owners)
-                    monitors = parse_owner_codes(action_row.get("monitored_by", ""), owners)
-                except ReferenceError as error:
-                    raise PlanFixtureError(f"{where}: {error}") from error
-                missing = [code for code in codes if code not in kpis]
-                if missing:
-                    raise PlanFixtureError(f"{where}: no KPI {', '.join(missing)} in the framework")
-                action.kpis.set([kpis[code] for code in codes])
-                action.responsible.set([owner_ids[code] for code in responsible])
-                action.monitors.set([owner_ids[code] for code in monitors])
-
-        criterion_position = 0
-        for group in objective_row.get("groups", []):
-            try:
-                group_aims = [aims_by_number[str(number)] for number in group["aims"]]
-            except KeyError as error:
-                raise PlanFixtureError(
-                    f"{where_objective}: a group names aim {error.args[0]}, which it does not have"
-                ) from error
-            for text in group.get("actions", []):
-                action_position += 1
-                action = Action.objects.create(
-                    objective=objective, position=action_position, description=text
-                )
-                action.aims.set(group_aims)
-                action.academies.set(academies_named(text))
-            for text in group.get("success_criteria", []):
-                criterion_position += 1
-                criterion = SuccessCriterion.objects.create(
-                    objective=objective, position=criterion_position, text=text
-                )
-                criterion.aims.set(group_aims)
+        _load_objective(plan, objective_row, refs)
     return plan, True
+
+
+def _load_objective(plan: Plan, row: dict[str, Any], refs: _PlanReferences) -> None:
+    """One objective: its aims with their own actions, then its groups (actions and success
+    criteria serving several aims). Actions are numbered across both, in that order."""
+    objective = StrategicObjective.objects.create(
+        plan=plan, number=row["number"], title=row["title"]
+    )
+    where_objective = f"{plan.objective_label} {objective.number}"
+    aims_by_number: dict[str, Aim] = {}
+    action_position = 0
+    for aim_position, aim_row in enumerate(row.get("aims", []), start=1):
+        aim = Aim.objects.create(
+            objective=objective, position=aim_position, title=aim_row.get("title", "")
+        )
+        stated = str(aim_row.get("number", aim.number))
+        if stated != aim.number:
+            raise PlanFixtureError(
+                f"{where_objective}: aim {stated} is listed in position {aim.number}"
+            )
+        aims_by_number[aim.number] = aim
+        for action_row in aim_row.get("actions", []):
+            action_position += 1
+            where = f"{where_objective}, aim {aim.number}, action {action_position}"
+            _load_aim_action(objective, aim, action_position, action_row, refs, where)
+
+    criterion_position = 0
+    for group in row.get("groups", []):
+        try:
+            group_aims = [aims_by_number[str(number)] for number in group["aims"]]
+        except KeyError as error:
+            raise PlanFixtureError(
+                f"{where_objective}: a group names aim {error.args[0]}, which it does not have"
+            ) from error
+        for text in group.get("actions", []):
+            action_position += 1
+            action = Action.objects.create(
+                objective=objective, position=action_position, description=text
+            )
+            action.aims.set(group_aims)
+            action.academies.set(refs.academies_named(text))
+        for text in group.get("success_criteria", []):
+            criterion_position += 1
+            criterion = SuccessCriterion.objects.create(
+                objective=objective, position=criterion_position, text=text
+            )
+            criterion.aims.set(group_aims)
+
+
+def _load_aim_action(
+    objective: StrategicObjective,
+    aim: Aim,
+    position: int,
+    row: dict[str, Any],
+    refs: _PlanReferences,
+    where: str,
+) -> None:
+    """An action serving its one aim, with its KPI, responsibility and monitoring cells parsed
+    as the plan writes them; ``where`` names it in an error."""
+    action = Action.objects.create(
+        objective=objective, position=position, description=row.get("description", "")
+    )
+    action.aims.add(aim)
+    action.academies.set(refs.academies_named(action.description))
+    try:
+        codes = parse_kpi_codes(row.get("kpi", ""))
+        responsible = parse_owner_codes(row.get("responsibility", ""), refs.owners)
+        monitors = parse_owner_codes(row.get("monitored_by", ""), refs.owners)
+    except ReferenceError as error:
+        raise PlanFixtureError(f"{where}: {error}") from error
+    missing = [code for code in codes if code not in refs.kpis]
+    if missing:
+        raise PlanFixtureError(f"{where}: no KPI {', '.join(missing)} in the framework")
+    action.kpis.set([refs.kpis[code] for code in codes])
+    action.responsible.set([refs.owner_ids[code] for code in responsible])
+    action.monitors.set([refs.owner_ids[code] for code in monitors])
 
 
 def _academy_matcher():

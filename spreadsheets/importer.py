@@ -396,14 +396,37 @@ def _period_out_of_range(key: tuple[int, int], preview) -> str | None:
     return f"the period {preview.period_label(key)}, but {why}: check the year"
 
 
+@dataclass
+class _MatrixColumns:
+    """Where a matrix sheet keeps its KPI codes, KPI names and each academy's values."""
+
+    academies: dict[int, Academy]
+    code: int
+    name: int | None
+
+
 def _read_matrix(
     name, header_number, header, rows, lookups, period, preview, incoming, seen
 ) -> None:
     period_key = _period_key_for_sheet(name, period, preview)
+    require_saved(header)
+    columns = _matrix_columns(name, header_number, header, lookups, preview)
+    if period_key is None:
+        return
+    for number, cells in rows:
+        with report_unsaved_formulas(name, preview.problems):
+            _read_matrix_row(
+                name, number, cells, columns, lookups, period_key, preview, incoming, seen
+            )
+
+
+def _matrix_columns(name, header_number, header, lookups, preview) -> _MatrixColumns:
+    """The header's columns: an academy's (by name or short name), the first other one for the
+    KPI code (column A when none), one headed like a name; anything else is a problem, but for
+    the trust column, which is computed and never imported."""
     academy_columns: dict[int, Academy] = {}
     name_column = None
     code_column = None
-    require_saved(header)
     for cell in header:
         text = cell.text
         if not text:
@@ -427,51 +450,47 @@ def _read_matrix(
                     f"{lookups.academy_suggestion(text)}",
                 )
             )
-    if code_column is None:
-        code_column = 1
-    if period_key is None:
+    code = 1 if code_column is None else code_column
+    return _MatrixColumns(academy_columns, code, name_column)
+
+
+def _read_matrix_row(
+    name, number, cells, columns: _MatrixColumns, lookups, period_key, preview, incoming, seen
+) -> None:
+    by_column = {cell.column: cell for cell in cells}
+    code_cell = by_column.get(columns.code)
+    values = [(c, by_column.get(c)) for c in columns.academies]
+    has_values = any(_has_content(cell) for _, cell in values)
+    if code_cell is None or not code_cell.text:
+        if has_values:
+            preview.problems.append(
+                Problem(name, number, get_column_letter(columns.code), "values without a KPI code")
+            )
         return
-    for number, cells in rows:
-        with report_unsaved_formulas(name, preview.problems):
-            by_column = {cell.column: cell for cell in cells}
-            code_cell = by_column.get(code_column)
-            values = [(c, by_column.get(c)) for c in academy_columns]
-            has_values = any(_has_content(cell) for _, cell in values)
-            if code_cell is None or not code_cell.text:
-                if has_values:
-                    preview.problems.append(
-                        Problem(
-                            name,
-                            number,
-                            get_column_letter(code_column),
-                            "values without a KPI code",
-                        )
-                    )
-                continue
-            if re.match(r"^\d{1,2}\.\s+\D", code_cell.text) and not has_values:
-                continue  # an area row: "1. Quality of Education"
-            name_text = by_column[name_column].text if name_column in by_column else ""
-            kpi, why = lookups.kpi_from(code_cell, name_text)
-            if kpi is None:
-                if has_values or re.match(r"^\d", code_cell.text):
-                    preview.problems.append(Problem(name, number, code_cell.letter, why))
-                continue
-            for column, cell in values:
-                if cell is None:
-                    continue
-                academy = academy_columns[column]
-                where = (name, number, cell.letter)
-                value = _SKIP
-                with report_unsaved_formulas(name, preview.problems):  # each value cell says so
-                    value = _value_from(cell, kpi, academy, where, preview)
-                if value is _SKIP:
-                    continue
-                _add(
-                    incoming,
-                    seen,
-                    preview,
-                    IncomingValue(kpi, academy, period_key, value, False, None, where),
-                )
+    if re.match(r"^\d{1,2}\.\s+\D", code_cell.text) and not has_values:
+        return  # an area row: "1. Quality of Education"
+    name_text = by_column[columns.name].text if columns.name in by_column else ""
+    kpi, why = lookups.kpi_from(code_cell, name_text)
+    if kpi is None:
+        if has_values or re.match(r"^\d", code_cell.text):
+            preview.problems.append(Problem(name, number, code_cell.letter, why))
+        return
+    for column, cell in values:
+        if cell is None:
+            continue
+        academy = columns.academies[column]
+        where = (name, number, cell.letter)
+        value = _SKIP
+        with report_unsaved_formulas(name, preview.problems):  # each value cell says so
+            value = _value_from(cell, kpi, academy, where, preview)
+        if value is _SKIP:
+            continue
+        _add(
+            incoming,
+            seen,
+            preview,
+            IncomingValue(kpi, academy, period_key, value, False, None, where),
+        )
 
 
 _SKIP = object()
@@ -524,71 +543,81 @@ def _read_long(name, header, rows, lookups, preview, incoming, seen) -> None:
             columns[key] = cell.column
     for number, cells in rows:
         with report_unsaved_formulas(name, preview.problems):
-            by_column = {cell.column: cell for cell in cells}
-            kpi_cell, academy_cell, period_cell, value_cell, note_cell, na_cell = used = [
-                by_column.get(columns.get(key, -1)) or Cell(None, columns.get(key, 1))
-                for key in ("kpi", "academy", "period", "value", "note", "not_available")
-            ]
-            require_saved(used)  # every cell of the row this reads, named at once
-            if not any(c.text for c in (kpi_cell, academy_cell, period_cell, value_cell)):
-                continue  # a blank row
-            kpi, why = lookups.kpi_from(kpi_cell)
-            if kpi is None:
-                preview.problems.append(Problem(name, number, kpi_cell.letter, why))
-                continue
-            academy = lookups.academy(academy_cell.text)
-            if academy is None:
-                preview.problems.append(
-                    Problem(
-                        name,
-                        number,
-                        academy_cell.letter,
-                        f"“{_short(academy_cell.text)}” is not a known academy"
-                        f"{lookups.academy_suggestion(academy_cell.text)}",
-                    )
-                )
-                continue
-            period_key = parse_period_name(period_cell.text)
-            if period_key is None:
-                preview.problems.append(
-                    Problem(
-                        name,
-                        number,
-                        period_cell.letter,
-                        f"“{_short(period_cell.text)}” is not a period (write e.g. 2023-24 Autumn)",
-                    )
-                )
-                continue
-            why = _period_out_of_range(period_key, preview)
-            if why:
-                problem = f"“{_short(period_cell.text)}” gives {why}"
-                preview.problems.append(Problem(name, number, period_cell.letter, problem))
-                continue
-            where = (name, number, value_cell.letter)
-            not_available = _norm(na_cell.text) in YES | {"1"}
-            note = note_cell.text if "note" in columns else None
-            if not_available:
-                if not note:
-                    preview.problems.append(
-                        Problem(
-                            name,
-                            number,
-                            note_cell.letter,
-                            "“not available” needs a note saying why",
-                        )
-                    )
-                    continue
-                value = None
-            else:
-                value = _value_from(value_cell, kpi, academy, where, preview)
-                if value is _SKIP:
-                    continue
-            _add(
-                incoming,
-                seen,
-                preview,
-                IncomingValue(kpi, academy, period_key, value, not_available, note, where),
+            _read_long_row(name, number, cells, columns, lookups, preview, incoming, seen)
+
+
+def _read_long_row(name, number, cells, columns, lookups, preview, incoming, seen) -> None:
+    by_column = {cell.column: cell for cell in cells}
+    kpi_cell, academy_cell, period_cell, value_cell, note_cell, na_cell = used = [
+        by_column.get(columns.get(key, -1)) or Cell(None, columns.get(key, 1))
+        for key in ("kpi", "academy", "period", "value", "note", "not_available")
+    ]
+    require_saved(used)  # every cell of the row this reads, named at once
+    if not any(c.text for c in (kpi_cell, academy_cell, period_cell, value_cell)):
+        return  # a blank row
+    subject = _long_row_subject(name, number, kpi_cell, academy_cell, period_cell, lookups, preview)
+    if subject is None:
+        return
+    kpi, academy, period_key = subject
+    where = (name, number, value_cell.letter)
+    not_available = _norm(na_cell.text) in YES | {"1"}
+    note = note_cell.text if "note" in columns else None
+    if not_available:
+        if not note:
+            preview.problems.append(
+                Problem(name, number, note_cell.letter, "“not available” needs a note saying why")
             )
+            return
+        value = None
+    else:
+        value = _value_from(value_cell, kpi, academy, where, preview)
+        if value is _SKIP:
+            return
+    _add(
+        incoming,
+        seen,
+        preview,
+        IncomingValue(kpi, academy, period_key, value, not_available, note, where),
+    )
+
+
+def _long_row_subject(
+    name, number, kpi_cell, academy_cell, period_cell, lookups, preview
+) -> tuple[KPI, Academy, tuple[int, int]] | None:
+    """The row's KPI, academy and period key; None once the first unknown one is a problem."""
+    kpi, why = lookups.kpi_from(kpi_cell)
+    if kpi is None:
+        preview.problems.append(Problem(name, number, kpi_cell.letter, why))
+        return None
+    academy = lookups.academy(academy_cell.text)
+    if academy is None:
+        preview.problems.append(
+            Problem(
+                name,
+                number,
+                academy_cell.letter,
+                f"“{_short(academy_cell.text)}” is not a known academy"
+                f"{lookups.academy_suggestion(academy_cell.text)}",
+            )
+        )
+        return None
+    period_key = parse_period_name(period_cell.text)
+    if period_key is None:
+        preview.problems.append(
+            Problem(
+                name,
+                number,
+                period_cell.letter,
+                f"“{_short(period_cell.text)}” is not a period (write e.g. 2023-24 Autumn)",
+            )
+        )
+        return None
+    why = _period_out_of_range(period_key, preview)
+    if why:
+        problem = f"“{_short(period_cell.text)}” gives {why}"
+        preview.problems.append(Problem(name, number, period_cell.letter, problem))
+        return None
+    return kpi, academy, period_key
 
 
 def _diff_values(preview: ImportPreview, incoming: list[IncomingValue], lookups: Lookups) -> None:
