@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from academies.models import Academy, Owner, RoleAssignment
-from academies.permissions import is_administrator
+from academies.permissions import may_import
 from core.admin import ImportExportAdmin, SafeModelResource
 
 
@@ -12,9 +12,9 @@ class TrustModelAdmin(ImportExportAdmin):
     DESIGN.md gives imports to administrators."""
 
     def has_import_permission(self, request) -> bool:
-        return is_administrator(request.user) and super(
-            ImportExportAdmin, self
-        ).has_import_permission(request)
+        return may_import(request.user) and super(ImportExportAdmin, self).has_import_permission(
+            request
+        )
 
 
 class AcademyResource(SafeModelResource):

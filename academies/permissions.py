@@ -98,9 +98,16 @@ def headed_academy_ids(user: User | AnonymousUser) -> set[int]:
     return cached
 
 
+def entry_academy_ids(user: User | AnonymousUser) -> set[int] | None:
+    """The academies whose returns the user enters: None for every academy (central team and
+    administrators), else the academies they head (none for anyone else)."""
+    return None if is_central(user) else headed_academy_ids(user)
+
+
 def can_enter_for(user: User | AnonymousUser, academy_id: int) -> bool:
     """Central team and administrators enter for any academy; a head for their own only."""
-    return is_central(user) or academy_id in headed_academy_ids(user)
+    ids = entry_academy_ids(user)
+    return ids is None or academy_id in ids
 
 
 def may_enter_returns(user: User | AnonymousUser) -> bool:
@@ -109,6 +116,17 @@ def may_enter_returns(user: User | AnonymousUser) -> bool:
     if is_central(user):
         return True
     return HEADTEACHER in _group_names(user) and bool(headed_academy_ids(user))
+
+
+def may_review_returns(user: User | AnonymousUser) -> bool:
+    """Central team and administrators approve, send back and reopen any academy's return, and
+    may still change a submitted one (its head may not)."""
+    return is_central(user)
+
+
+def may_open_periods(user: User | AnonymousUser) -> bool:
+    """Central team and administrators open and close a period for entry."""
+    return is_central(user)
 
 
 def may_import(user: User | AnonymousUser) -> bool:

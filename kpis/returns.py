@@ -136,7 +136,7 @@ def check_editable(*, ret: Return | None, period: Period, user) -> None:
         return
     if ret.status == ReturnStatus.APPROVED:
         raise ReturnError("This return is approved. Central team must reopen it before any change.")
-    if ret.status == ReturnStatus.SUBMITTED and not permissions.is_central(user):
+    if ret.status == ReturnStatus.SUBMITTED and not permissions.may_review_returns(user):
         raise ReturnError(
             "This return has been submitted and is read-only. Ask central team to send it back "
             "if it needs changing."
@@ -502,6 +502,17 @@ class ImportCounts:
     returns_changed: int
 
 
+# The return fields an import changes (version, who, and the submission when it submits).
+RETURN_IMPORT_FIELDS = [
+    "status",
+    "updated_by",
+    "version",
+    "submitted_by",
+    "submitted_at",
+    "updated_at",
+]
+
+
 @transaction.atomic(savepoint=False)
 def import_values(
     *,
@@ -526,46 +537,46 @@ def import_values(
     touched = sorted({(v.academy.pk, v.period.pk) for v in values})
     academies = {v.academy.pk: v.academy for v in values}
     periods = {v.period.pk: v.period for v in values}
+    returns = _lock_for_import(periods)
+    _refuse_changed_returns(touched, returns, seen, state, academies, periods)
+    new_returns, changed_returns = _returns_after_import(
+        touched, returns, state, academies, periods, user=user, when=now
+    )
+    _bulk_write(Return, new_returns, changed_returns, RETURN_IMPORT_FIELDS, user, reason)
+    created, updated = _imported_rows(values, user=user, when=now)
+    _bulk_write(KPIValue, created, updated, VALUE_FIELDS, user, reason, batch_size=2000)
+    bump_board_version()  # bulk writes send no signals
+    return ImportCounts(len(created), len(updated), len(new_returns), len(changed_returns))
+
+
+def _lock_for_import(periods: dict[int, Period]) -> dict[tuple[int, int], Return]:
+    """Lock the import's periods, then their returns (each in id order, as a head's save does,
+    so the two never deadlock); the returns by (academy id, period id)."""
     list(Period.objects.select_for_update().filter(pk__in=periods).order_by("pk"))
-    returns = {
+    return {
         (r.academy_id, r.period_id): r
         for r in Return.objects.select_for_update(of=("self",))
         .filter(period__in=periods)
         .select_related("academy", "period", "updated_by")
         .order_by("pk")
     }
-    _refuse_changed_returns(touched, returns, seen, state, academies, periods)
-    new_returns, changed_returns = _returns_after_import(
-        touched, returns, state, academies, periods, user=user, when=now
-    )
-    if new_returns:
-        bulk_create_with_history(
-            new_returns, Return, default_user=user, default_change_reason=reason
-        )
-    if changed_returns:
-        bulk_update_with_history(
-            changed_returns,
-            Return,
-            ["status", "updated_by", "version", "submitted_by", "submitted_at", "updated_at"],
-            default_user=user,
-            default_change_reason=reason,
-        )
-    created, updated = _imported_rows(values, user=user, when=now)
+
+
+def _bulk_write(model, created, updated, fields, user, reason, batch_size=None) -> None:
+    """Insert and update rows in bulk, each with a history record by ``user`` for ``reason``."""
     if created:
         bulk_create_with_history(
-            created, KPIValue, batch_size=2000, default_user=user, default_change_reason=reason
+            created, model, batch_size=batch_size, default_user=user, default_change_reason=reason
         )
     if updated:
         bulk_update_with_history(
             updated,
-            KPIValue,
-            VALUE_FIELDS,
-            batch_size=2000,
+            model,
+            fields,
+            batch_size=batch_size,
             default_user=user,
             default_change_reason=reason,
         )
-    bump_board_version()  # bulk writes send no signals
-    return ImportCounts(len(created), len(updated), len(new_returns), len(changed_returns))
 
 
 def _refuse_changed_returns(touched, returns, seen, state, academies, periods) -> None:

@@ -18,7 +18,7 @@ from kpis.returns import (
     ReturnConflict,
     ReturnError,
     ReturnIncomplete,
-    check_editable,
+    editable_refusal,
     period_set_open,
     return_approve,
     return_reopen,
@@ -52,34 +52,88 @@ def _entry_context(academy, period, ret, user, *, data=None, errors=None):
     kpis = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
     previous = periods.previous(period)
     last_year = periods.by_year_term.get((period.year_start - 1, period.term))
-    around = [p.pk for p in (previous, last_year) if p]
-    stored = {
-        (v.kpi_id, v.period_id): v
-        for v in KPIValue.objects.filter(academy=academy, period_id__in=[period.pk, *around])
-    }
-    existing = {kpi_id: v for (kpi_id, period_id), v in stored.items() if period_id == period.pk}
-
-    def stored_value(kpi, at):
-        value = stored.get((kpi.pk, at.pk)) if at else None
-        return getattr(value, "value", None)
-
-    previous_values = {kpi.pk: stored_value(kpi, previous) for kpi in kpis}
-    editable = True
-    locked_reason = ""
-    try:
-        check_editable(ret=ret, period=period, user=user)
-    except ReturnError as error:
-        editable, locked_reason = False, str(error)
+    stored = _StoredValues(academy, [period, previous, last_year])
+    previous_values = {kpi.pk: stored.value(kpi, previous) for kpi in kpis}
+    locked_reason = editable_refusal(ret=ret, period=period, user=user)
     form = ReturnForm(
         data,
         kpis=kpis,
-        existing=existing,
+        existing=stored.in_period(period),
         previous=previous_values,
-        read_only=not editable,
+        read_only=locked_reason is not None,
         initial={"version": ret.version if ret else 0},
     )
+    rows = _entry_rows(academy, period, kpis, form, stored, periods, previous_values, last_year)
+    for row in rows:
+        row.submit_error = (errors or {}).get(row.kpi.pk, "")
+    return {
+        "academy": academy,
+        "period": period,
+        "ret": ret,
+        "form": form,
+        "kpis": kpis,
+        "areas": _by_area(rows),
+        "previous_period": previous,
+        "last_year_period": last_year,
+        "editable": locked_reason is None,
+        "locked_reason": locked_reason or "",
+        "may_review_returns": permissions.may_review_returns(user),
+    }
+
+
+class _StoredValues:
+    """An academy's stored values in a few periods (one query), by KPI and period."""
+
+    def __init__(self, academy: Academy, periods: list[Period | None]) -> None:
+        ids = [p.pk for p in periods if p]
+        self.rows = {
+            (v.kpi_id, v.period_id): v
+            for v in KPIValue.objects.filter(academy=academy, period_id__in=ids)
+        }
+
+    def value(self, kpi: KPI, at: Period | None):
+        """The stored value (None when blank or not read, or when ``at`` is None)."""
+        row = self.rows.get((kpi.pk, at.pk)) if at else None
+        return getattr(row, "value", None)
+
+    def in_period(self, period: Period) -> dict[int, KPIValue]:
+        return {kpi_id: v for (kpi_id, period_id), v in self.rows.items() if period_id == period.pk}
+
+
+def _entry_rows(
+    academy, period, kpis, form, stored: _StoredValues, periods, previous_values, last_year
+) -> list[EntryRow]:
+    """One row per KPI: its form fields, the previous and last year's values, the target in
+    words (against this academy's target and the period's national figure) and its history."""
     overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
     national = dict(NationalFigure.objects.filter(period=period).values_list("kpi_id", "value"))
+    history = _history_by_kpi(academy, period)
+    rows = []
+    for kpi in kpis:
+        _threshold, _margin, words = rag.threshold_for(
+            rule_for(kpi, overrides.get(kpi.pk)),
+            baseline=stored.value(kpi, periods.baseline(kpi, period)),
+            national=national.get(kpi.pk),
+        )
+        rows.append(
+            EntryRow(
+                kpi=kpi,
+                value_field=form[f"value_{kpi.pk}"],
+                note_field=form[f"note_{kpi.pk}"],
+                na_field=form[f"na_{kpi.pk}"],
+                confirm_field=form[f"confirm_{kpi.pk}"],
+                was_field=form[f"was_{kpi.pk}"],
+                previous=rag.format_value(previous_values[kpi.pk], kpi.measure, kpi.unit),
+                last_year=rag.format_value(stored.value(kpi, last_year), kpi.measure, kpi.unit),
+                target=words,
+                history=_history_lines(kpi, history.get(kpi.pk, [])),
+            )
+        )
+    return rows
+
+
+def _history_by_kpi(academy: Academy, period: Period) -> dict[int, list]:
+    """The academy's value history in the period, oldest first, by KPI (one query)."""
     history: dict[int, list] = {}
     for record in (
         KPIValue.history.filter(academy=academy, period=period)
@@ -87,42 +141,17 @@ def _entry_context(academy, period, ret, user, *, data=None, errors=None):
         .order_by("history_date", "history_id")
     ):
         history.setdefault(record.kpi_id, []).append(record)
+    return history
+
+
+def _by_area(rows: list[EntryRow]) -> list[tuple]:
+    """[(area, rows)] in the rows' order (KPIs come ordered by area)."""
     areas: list[tuple] = []
-    for kpi in kpis:
-        _threshold, _margin, words = rag.threshold_for(
-            rule_for(kpi, overrides.get(kpi.pk)),
-            baseline=stored_value(kpi, periods.baseline(kpi, period)),
-            national=national.get(kpi.pk),
-        )
-        row = EntryRow(
-            kpi=kpi,
-            value_field=form[f"value_{kpi.pk}"],
-            note_field=form[f"note_{kpi.pk}"],
-            na_field=form[f"na_{kpi.pk}"],
-            confirm_field=form[f"confirm_{kpi.pk}"],
-            was_field=form[f"was_{kpi.pk}"],
-            previous=rag.format_value(previous_values[kpi.pk], kpi.measure, kpi.unit),
-            last_year=rag.format_value(stored_value(kpi, last_year), kpi.measure, kpi.unit),
-            target=words,
-            history=_history_lines(kpi, history.get(kpi.pk, [])),
-        )
-        row.submit_error = (errors or {}).get(kpi.pk, "")
-        if not areas or areas[-1][0] != kpi.area:
-            areas.append((kpi.area, []))
+    for row in rows:
+        if not areas or areas[-1][0] != row.kpi.area:
+            areas.append((row.kpi.area, []))
         areas[-1][1].append(row)
-    return {
-        "academy": academy,
-        "period": period,
-        "ret": ret,
-        "form": form,
-        "kpis": kpis,
-        "areas": areas,
-        "previous_period": previous,
-        "last_year_period": last_year,
-        "editable": editable,
-        "locked_reason": locked_reason,
-        "is_central": permissions.is_central(user),
-    }
+    return areas
 
 
 def _history_lines(kpi: KPI, records: list) -> list[dict]:
@@ -208,7 +237,7 @@ def entry(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResp
 
 
 def _central_return(request: HttpRequest, academy_slug: str, period_slug: str) -> Return:
-    if not permissions.is_central(request.user):
+    if not permissions.may_review_returns(request.user):
         raise PermissionDenied("Only central team can approve, send back or reopen returns.")
     return get_object_or_404(
         Return.objects.select_related("academy", "period"),
@@ -263,7 +292,7 @@ def reopen(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpRes
 
 @require_POST
 def period_status(request: HttpRequest, period_slug: str) -> HttpResponse:
-    if not permissions.is_central(request.user):
+    if not permissions.may_open_periods(request.user):
         raise PermissionDenied("Only central team can open or close a period.")
     period = get_object_or_404(Period, slug=period_slug)
     wanted = request.POST.get("open")
@@ -281,12 +310,12 @@ def period_status(request: HttpRequest, period_slug: str) -> HttpResponse:
 def grid(request: HttpRequest) -> HttpResponse:
     """Completeness of every academy × period: central team see all, heads their own."""
     user = request.user
+    if not permissions.may_enter_returns(user):
+        raise PermissionDenied("Only central team and headteachers enter KPI returns.")
     academies = Academy.objects.active()
-    if not permissions.is_central(user):
-        headed = permissions.headed_academy_ids(user)
-        if not headed:
-            raise PermissionDenied("Only central team and headteachers enter KPI returns.")
-        academies = academies.filter(pk__in=headed)
+    entering = permissions.entry_academy_ids(user)
+    if entering is not None:
+        academies = academies.filter(pk__in=entering)
     academies = list(academies)
     periods = list(Period.objects.order_by("-year_start", "-term"))
     returns = {
@@ -300,7 +329,13 @@ def grid(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "kpis/grid.html",
-        {"rows": rows, "periods": periods, "is_central": permissions.is_central(user)},
+        {
+            "rows": rows,
+            "periods": periods,
+            "every_academy": entering is None,
+            "may_review_returns": permissions.may_review_returns(user),
+            "may_open_periods": permissions.may_open_periods(user),
+        },
     )
 
 

@@ -37,12 +37,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CONFIRM_PROBLEMS_SHOWN = 5  # a confirm that no longer imports cleanly says the first few why
 
 
-def administrator_required(view):
-    """403 for anyone but administrators, before anything else (even the method check)."""
+def import_permission_required(view):
+    """403 for anyone who may not import (permissions.may_import: administrators), before
+    anything else (even the method check)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs):
-        if not permissions.is_administrator(request.user):
+        if not permissions.may_import(request.user):
             raise PermissionDenied("Only administrators import spreadsheets.")
         return view(request, *args, **kwargs)
 
@@ -95,7 +96,7 @@ def _forget(request: HttpRequest) -> dict:
     return pending
 
 
-@administrator_required
+@import_permission_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(*form_data(request, files=True))
@@ -129,7 +130,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     )
 
 
-@administrator_required
+@import_permission_required
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
@@ -164,7 +165,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     return redirect("imports:upload")
 
 
-@administrator_required
+@import_permission_required
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     """Abandon the import waiting in this session: its staged file goes, nothing is written."""
@@ -183,7 +184,7 @@ def _download(data: bytes, filename: str, content_type: str = XLSX) -> HttpRespo
     return response
 
 
-@administrator_required
+@import_permission_required
 @require_safe
 def template(request: HttpRequest) -> HttpResponse:
     periods = PeriodIndex()
@@ -192,7 +193,7 @@ def template(request: HttpRequest) -> HttpResponse:
     return _download(template_workbook(period), "trustplan-template.xlsx")
 
 
-@administrator_required
+@import_permission_required
 @require_safe
 def example(request: HttpRequest) -> HttpResponse:
     return _download(example_workbook(), "trustplan-example-amethyst.xlsx")
