@@ -12,7 +12,7 @@ register = template.Library()
 # escaped once here; each cell then escapes only its own texts (tooltip id, value,
 # explanation) in one format_html call. Escaping every piece of every cell made the
 # 9,000-cell matrix render nearly three times slower than this.
-_NOTHING = SafeString()
+_NOTHING = SafeString("")
 _CLASSES = {
     (outcome, exception): format_html(
         "rag rag-{}{}", outcome.value, " rag-exception" if exception else ""
