@@ -83,6 +83,27 @@ class Cell:
     measure: str = "number"
     unit: str = ""
     tip_id: str = ""
+    # The head's note on the value as published, and who last saved it (issue 15: the board
+    # reads the explanation beside the RAG, not only the arithmetic).
+    note: str = ""
+    note_by: str = ""
+    # The trust cell only: how many academies the KPI applies to, how many of them reported,
+    # and the names of those that did not ("4 of 5"; "Moreton School missing").
+    expected: int | None = None
+    reported: int | None = None
+    unreported: tuple[str, ...] = ()
+    # Why there is no trend although both periods have a value (the trust cell: the sets of
+    # academies differ, e.g. "not comparable: Moreton School missing").
+    trend_note: str = ""
+    # The target that applied to this value, in the measure's words ("at least 95%").
+    target_words: str = ""
+
+    @property
+    def coverage(self) -> str:
+        """ "4 of 5" when some academies the KPI applies to have not reported, else ""."""
+        if self.expected is None or self.reported is None or self.reported >= self.expected:
+            return ""
+        return f"{self.reported} of {self.expected}"
 
     @property
     def outcome(self) -> rag.Outcome:
@@ -129,8 +150,35 @@ class Board:
     def rows(self) -> list[Row]:
         return [row for area in self.areas for row in area.rows]
 
+    def unsubmitted(self) -> list[tuple[Academy, int]]:
+        """Academies with no published value for any KPI on the board that applies to them
+        (their return is not submitted), each with the number of KPIs missing: the overview
+        says "Moreton School: return not submitted — 30 KPIs" once instead of 30 rows."""
+        missing: Counter = Counter()
+        reported: set[int] = set()
+        for row in self.rows:
+            for cell in row.cells:
+                if cell.outcome == rag.Outcome.MISSING:
+                    missing[cell.academy.pk] += 1
+                elif cell.outcome != rag.Outcome.NOT_APPLICABLE:
+                    reported.add(cell.academy.pk)
+        return [
+            (academy, missing[academy.pk])
+            for academy in self.academies
+            if missing[academy.pk] and academy.pk not in reported
+        ]
+
     def exceptions(self) -> list[tuple[Row, Cell]]:
-        found = [(row, cell) for row in self.rows for cell in row.cells if cell.is_exception]
+        """Every exception cell, reds first, then missing, then declining ambers; the missing
+        values of an academy that has not submitted at all are left to ``unsubmitted``."""
+        silent = {academy.pk for academy, _ in self.unsubmitted()}
+        found = [
+            (row, cell)
+            for row in self.rows
+            for cell in row.cells
+            if cell.is_exception
+            and not (cell.outcome == rag.Outcome.MISSING and cell.academy.pk in silent)
+        ]
         order = {rag.Outcome.RED: 0, rag.Outcome.MISSING: 1, rag.Outcome.AMBER: 2}
         return sorted(found, key=lambda pair: order.get(pair[1].outcome, 3))
 
@@ -247,8 +295,8 @@ class _MatrixJudge:
     periods: PeriodIndex
     # (kpi, academy) → its target override.
     overrides: dict[tuple[int, int], AcademyTarget]
-    # (kpi, academy, period) → (published value, is demo data).
-    values: dict[tuple[int, int, int], tuple[Decimal | None, bool]]
+    # (kpi, academy, period) → (published value, is demo data, note, who saved it).
+    values: dict[tuple[int, int, int], tuple[Decimal | None, bool, str, str]]
     # (kpi, period) → national figure.
     national: dict[tuple[int, int], Decimal]
 
@@ -266,12 +314,7 @@ class _MatrixJudge:
         for at in shown:
             wanted |= {b.pk for kpi in kpis if (b := periods.baseline(kpi, at))}
         overrides = {(t.kpi_id, t.academy_id): t for t in AcademyTarget.objects.all()}
-        values = {
-            (kpi_id, academy_id, period_id): (value, is_demo)
-            for kpi_id, academy_id, period_id, value, is_demo in KPIValue.objects.published()
-            .filter(period_id__in=wanted)
-            .values_list("kpi_id", "academy_id", "period_id", "value", "is_demo")
-        }
+        values = _published(period_id__in=wanted)
         national = {
             (kpi_id, period_id): value
             for kpi_id, period_id, value in NationalFigure.objects.filter(
@@ -292,7 +335,7 @@ class _MatrixJudge:
         figures, cells = [], []
         base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
         for academy in self.academies:
-            value, is_demo = self.values.get((kpi.pk, academy.pk, at.pk), (None, False))
+            value, is_demo, note, note_by = self.values.get((kpi.pk, academy.pk, at.pk), _NO_VALUE)
             baseline = self.value(kpi, academy, baseline_period)
             override = self.overrides.get((kpi.pk, academy.pk))
             judgement = rag.judge(
@@ -311,6 +354,8 @@ class _MatrixJudge:
                     measure=kpi.measure,
                     unit=kpi.unit,
                     tip_id=f"tip-{kpi.code}-{academy.slug}",
+                    note=note,
+                    note_by=note_by,
                 )
             )
             figures.append(
@@ -402,7 +447,7 @@ def _series(
     rule = rule_for(kpi, override)
     cells: list[Cell] = []
     for period in periods.periods:
-        value, is_demo = values.get((kpi.pk, academy.pk, period.pk), (None, False))
+        value, is_demo, note, note_by = values.get((kpi.pk, academy.pk, period.pk), _NO_VALUE)
         baseline_period = periods.baseline(kpi, period)
         baseline = (
             values.get((kpi.pk, academy.pk, baseline_period.pk), (None,))[0]
@@ -428,17 +473,42 @@ def _series(
                 measure=kpi.measure,
                 unit=kpi.unit,
                 tip_id=f"tip-{kpi.code}-{academy.slug}-{period.slug}",
+                note=note,
+                note_by=note_by,
             )
         )
     return Series(kpi, academy, cells)
 
 
-def _published(**filters) -> dict[tuple[int, int, int], tuple[Decimal | None, bool]]:
-    return {
-        (kpi_id, academy_id, period_id): (value, is_demo)
-        for kpi_id, academy_id, period_id, value, is_demo in KPIValue.objects.published()
+_NO_VALUE: tuple[Decimal | None, bool, str, str] = (None, False, "", "")
+
+
+def _published(**filters) -> dict[tuple[int, int, int], tuple[Decimal | None, bool, str, str]]:
+    """Published values (one query, the saver's name joined in): (kpi, academy, period) →
+    (value, is demo data, note, who saved it — only when there is a note)."""
+    rows = (
+        KPIValue.objects.published()
         .filter(**filters)
-        .values_list("kpi_id", "academy_id", "period_id", "value", "is_demo")
+        .values_list(
+            "kpi_id",
+            "academy_id",
+            "period_id",
+            "value",
+            "is_demo",
+            "note",
+            "updated_by__first_name",
+            "updated_by__last_name",
+            "updated_by__username",
+        )
+    )
+    return {
+        (kpi_id, academy_id, period_id): (
+            value,
+            is_demo,
+            note,
+            (f"{first} {last}".strip() or username or "") if note else "",
+        )
+        for kpi_id, academy_id, period_id, value, is_demo, note, first, last, username in rows
     }
 
 
