@@ -506,7 +506,7 @@ def _published(**filters) -> dict[tuple[int, int, int], tuple[Decimal | None, bo
             value,
             is_demo,
             note,
-            (f"{first} {last}".strip() or username or "") if note else "",
+            (f"{first or ''} {last or ''}".strip() or username or "") if note else "",
         )
         for kpi_id, academy_id, period_id, value, is_demo, note, first, last, username in rows
     }
