@@ -87,7 +87,13 @@ class KPI(models.Model):
         max_length=10, unique=True, help_text="As in the framework, e.g. “2.1”."
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Order within its area.")
-    name = models.CharField(max_length=300)
+    name = models.CharField(max_length=300, help_text="What pages show.")
+    seed_name = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The framework document's own wording, where the name shown differs from it "
+        "(the seed's “Persistence absence < xxxxx” is shown as “Persistent absence below target”).",
+    )
     description = models.TextField(blank=True, help_text="Definition: what is measured and how.")
     measure = models.CharField(max_length=12, choices=Measure.choices, default=Measure.NUMBER)
     direction = models.CharField(

@@ -34,7 +34,10 @@ def load_framework(*, data: dict[str, Any]) -> list[KPI]:
                 defaults={
                     "area": area,
                     "position": int(code.split(".")[1]),
-                    "name": kpi_row["name"],
+                    # Pages show the display name where the fixture gives one; the seed's
+                    # wording is kept beside it.
+                    "name": kpi_row.get("display_name") or kpi_row["name"],
+                    "seed_name": kpi_row["name"] if kpi_row.get("display_name") else "",
                     "description": kpi_row.get("description", ""),
                     "measure": rule.get("measure", "number"),
                     "direction": rule.get("direction", "higher"),
