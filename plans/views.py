@@ -14,6 +14,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from academies import permissions
+from core import history
 from core.cache import CACHE_SECONDS
 from core.http import form_data, parse_id
 from plans import services
@@ -126,7 +127,7 @@ def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> 
         .distinct()
         .order_by("position"),
         "updates": action.updates.select_related("author").order_by("-date", "-created_at", "-pk"),
-        "history": action.history.select_related("history_user").order_by("-history_date")[:50],
+        "history": _action_history(action),
         "rag": rag,
         "rag_period": period,
         "today": timezone.localdate(),
@@ -134,6 +135,30 @@ def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> 
         "can_update": can_post_update(request.user, action),
         "can_edit": permissions.may_edit_plan(request.user),
     }
+
+
+# The action page reads this many of the latest history records (several per save) and shows
+# the saves among them, newest first.
+HISTORY_RECORDS = 200
+# The model's verbose names that read badly alone, as the action's form and page call them.
+ACTION_HISTORY_LABELS = {"due_period": "Due by the end of term", "academies": "Academies in scope"}
+
+
+def _action_history(action: Action) -> list[history.Entry]:
+    """The action's saves, newest first, each saying what it changed (owners, monitors, KPIs and
+    academies added or removed; dates, terms and text old → new). Queries: the records, with
+    who saved them and the due term and objective the words name, then one per linked kind."""
+    records = list(
+        action.history.select_related("history_user", "due_period", "objective__plan").order_by(
+            "-history_date", "-history_id"
+        )[: HISTORY_RECORDS + 1]
+    )
+    records.reverse()
+    before = records.pop(0) if len(records) > HISTORY_RECORDS else None
+    # Its position among its siblings is the plan's order, shown by the tree, not a change to it.
+    return history.entries(
+        records, before=before, exclude=["position"], labels=ACTION_HISTORY_LABELS
+    )[::-1]
 
 
 @require_safe
