@@ -65,6 +65,10 @@ class Entry:
         return self.kind == "created"
 
     @property
+    def is_deleted(self) -> bool:
+        return self.kind == "deleted"
+
+    @property
     def who(self) -> str:
         if self.user is None:
             return "system"
@@ -145,7 +149,8 @@ def field_changes(
         candidates = {f.name for f in plain}
     else:
         delta = new.diff_against(old, excluded_fields=excluded | {f.name for f in m2m_fields})
-        candidates = set(delta.changed_fields)
+        # A formatter may read other fields too (a value that became "not available").
+        candidates = set(delta.changed_fields) | set(formatters)
     changes = []
     for model_field in plain:
         if model_field.name not in candidates:
@@ -226,19 +231,17 @@ def entries(
             if run[0].history_type == "+"
             else "changed"
         )
-        base = None if kind == "created" else previous
-        changes = (
-            []
-            if kind == "deleted"
-            else field_changes(
-                base,
-                last,
-                exclude=exclude,
-                formatters=formatters,
-                labels=labels,
-                snapshots=snapshots,
-            )
+        base = None if kind in ("created", "deleted") else previous
+        changes = field_changes(
+            base,
+            last,
+            exclude=exclude,
+            formatters=formatters,
+            labels=labels,
+            snapshots=snapshots,
         )
+        if kind == "deleted":  # what it held when it was deleted
+            changes = [Change(c.label, old=c.new or ", ".join(c.added)) for c in changes]
         reasons = [r.history_change_reason for r in run if r.history_change_reason]
         previous = last
         if kind == "changed" and not changes:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from academies import permissions
 from academies.models import Academy
+from core import history
 from core.http import parse_id
 from kpis import rag
 from kpis.forms import EntryRow, ReturnForm
@@ -154,30 +155,22 @@ def _by_area(rows: list[EntryRow]) -> list[tuple]:
     return areas
 
 
-def _history_lines(kpi: KPI, records: list) -> list[dict]:
-    """Each change: who, when, old value → new value, why."""
-    lines, before = [], None
-    for record in records:
-        after = (
-            "deleted"
-            if record.history_type == "-"
-            else "not available"
-            if record.not_available
-            else rag.format_value(record.value, kpi.measure, kpi.unit)
-        )
-        user = record.history_user
-        lines.append(
-            {
-                "when": record.history_date,
-                "who": (user.get_full_name() or user.username) if user else "system",
-                "old": before,
-                "new": after,
-                "why": record.history_change_reason or "",
-                "note": record.note,
-            }
-        )
-        before = after
-    return lines
+def _history_lines(kpi: KPI, records: list) -> list[history.Entry]:
+    """Each save of the value, oldest first: who, when, what changed in words ("Value: 55% →
+    62%", "Note: none → New maths lead…") and why; a save that changed nothing is left out."""
+
+    def value(record) -> str:
+        if record.not_available:
+            return "not available"
+        return rag.format_value(record.value, kpi.measure, kpi.unit)
+
+    return history.entries(
+        records,
+        # The row names the KPI, academy and period; who saved it is the entry's; the value's
+        # words say "not available".
+        exclude=["kpi", "academy", "period", "updated_by", "is_demo", "not_available"],
+        formatters={"value": value},
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +15,8 @@ from django.urls import reverse
 
 from academies.models import Owner
 from core import history
-from kpis.models import KPI, Period, Return, ReturnStatus, Term
+from kpis import views as kpi_views
+from kpis.models import KPI, KPIValue, Period, Return, ReturnStatus, Term
 from plans import services
 from plans.models import Action
 from tests.plans.test_plan_views import main_of, words
@@ -234,3 +236,75 @@ def test_the_action_page_history_costs_the_same_queries_however_many_edits(
 @pytest.fixture
 def objective_one(trust):
     return trust.objectives.get(number=1)
+
+
+# --- The return page's value history ------------------------------------------------------------
+
+
+def save_value(row: KPIValue, user, **fields) -> None:
+    for name, new in fields.items():
+        setattr(row, name, new)
+    row._history_user = user
+    row.save()
+
+
+@pytest.fixture
+def attendance(academy_a, cast) -> KPIValue:
+    """Aldersley's attendance (2.1, a percentage) in an open term, entered by its head as 55."""
+    period = Period.objects.create(year_start=2026, term=Term.AUTUMN, is_open=True)
+    value = KPIValue(kpi=KPI.objects.get(code="2.1"), academy=academy_a, period=period)
+    save_value(value, cast["head_a"], value=Decimal("55"))
+    return value
+
+
+def value_entries(value: KPIValue) -> list[history.Entry]:
+    records = list(value.history.select_related("history_user").order_by("history_date"))
+    return kpi_views._history_lines(value.kpi, records)
+
+
+def test_a_value_history_says_value_and_note_old_and_new(attendance, cast):
+    save_value(attendance, cast["head_a"], value=Decimal("62.00"), note="New maths lead")
+    save_value(attendance, cast["central"], note="New maths lead started in April")
+    created, first, second = value_entries(attendance)
+    assert created.kind == "created"
+    assert change_lines(created) == {("Value", "", "55%", (), ())}
+    assert change_lines(first) == {
+        ("Value", "55%", "62%", (), ()),
+        ("Note", "", "New maths lead", (), ()),
+    }
+    assert change_lines(second) == {
+        ("Note", "New maths lead", "New maths lead started in April", (), ())
+    }
+    assert second.user == cast["central"]
+
+
+def test_not_available_reads_as_the_value_and_a_resave_is_no_entry(attendance, cast):
+    save_value(attendance, cast["head_a"], value=Decimal("55.0000"))  # the same value again
+    save_value(attendance, cast["head_a"], value=None, not_available=True, note="Closed")
+    entries = value_entries(attendance)
+    assert len(entries) == 2
+    assert ("Value", "55%", "not available", (), ()) in change_lines(entries[-1])
+
+
+def test_the_return_page_shows_each_value_change_in_words(client_for, attendance, cast):
+    save_value(attendance, cast["head_a"], value=Decimal("62"), note="New maths lead")
+    page = client_for("head_a").get(
+        reverse("entry:form", args=[attendance.academy.slug, attendance.period.slug])
+    )
+    assert page.status_code == 200
+    text = words(page.content.decode())
+    assert "changed – Value: 55% → 62%; Note: none → New maths lead" in text
+    assert "created – Value: 55%" in text
+
+
+def test_a_deleted_value_says_what_it_held(attendance, cast):
+    attendance._history_user = cast["head_a"]
+    attendance.delete()
+    records = list(
+        KPIValue.history.filter(academy=attendance.academy, period=attendance.period)
+        .select_related("history_user")
+        .order_by("history_date")
+    )
+    deleted = kpi_views._history_lines(attendance.kpi, records)[-1]
+    assert deleted.kind == "deleted"
+    assert change_lines(deleted) == {("Value", "55%", "", (), ())}
