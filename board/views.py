@@ -32,6 +32,7 @@ from kpis.selectors import (
     kpi_history,
     period_from_request,
     rule_in_words,
+    trust_series,
 )
 from plans.cache import plan_and_board_version
 from plans.models import Action, PlanStatus
@@ -54,8 +55,17 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = permissions.visible_academy_ids(request.user)
     plan = active_plan()
 
+    built: dict = {}
+
+    def period_board():
+        """The period's board, built once for both fragments that need it (exceptions and
+        the RAG-by-area chart are cached under the same key parts and token)."""
+        if "board" not in built:
+            built["board"] = board_matrix(period, periods, academies=academies) if period else None
+        return built["board"]
+
     def render_exceptions() -> str:
-        board = board_matrix(period, periods, academies=academies) if period else None
+        board = period_board()
         exceptions = board.restricted_to(visible).exceptions() if board else []
         return render_to_string("_exceptions.html", {"exceptions": exceptions, "period": period})
 
@@ -64,6 +74,15 @@ def home(request: HttpRequest) -> HttpResponse:
         "exceptions",
         (period.pk if period else None, permissions.scope_key(request.user)),
         render_exceptions,
+        board_token,
+    )
+    rag_by_area_html = cached_fragment(
+        "rag-by-area",
+        (period.pk if period else None, permissions.scope_key(request.user)),
+        lambda: render_to_string(
+            "charts/_rag_by_area.html",
+            {"board": period_board().restricted_to(visible) if period else None, "period": period},
+        ),
         board_token,
     )
     returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
@@ -87,6 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "period": period,
             "periods": periods.periods,
             "exceptions_html": exceptions_html,
+            "rag_by_area_html": rag_by_area_html,
             "completeness": [
                 (academy, returns.get(academy.pk))
                 for academy in academies
@@ -178,12 +198,12 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     visible = permissions.visible_academy_ids(request.user)
 
     def render_history() -> str:
-        history = [
-            series
-            for series in kpi_history(kpi, periods)
-            if visible is None or series.academy.pk in visible
-        ]
+        every = kpi_history(kpi, periods)
+        history = [series for series in every if visible is None or series.academy.pk in visible]
         context = {"kpi": kpi, "history": history, "periods": periods.periods}
+        # The charts (board.charts): the trust's line is the whole trust's, whoever looks.
+        context["trust_series"] = trust_series(kpi, every, periods)
+        context["chart_national"] = kpi.target_kind == "national"
         return render_to_string("kpis/_detail_table.html", context)
 
     parts = (kpi.pk, permissions.scope_key(request.user))

@@ -398,6 +398,10 @@ class Series:
     kpi: KPI
     academy: Academy | None
     cells: list[Cell]
+    # For the charts (board.charts), one entry per period like ``cells``: the national figure
+    # (None: none) and the target band that applied (None: no target), see chart_bands.
+    national: tuple[Decimal | None, ...] = ()
+    bands: tuple[TargetBand | None, ...] = ()
 
     @property
     def latest(self) -> Cell | None:
@@ -477,7 +481,8 @@ def _series(
                 note_by=note_by,
             )
         )
-    return Series(kpi, academy, cells)
+    nationals = tuple(national.get((kpi.pk, period.pk)) for period in periods.periods)
+    return Series(kpi, academy, cells, nationals, chart_bands(rule, kpi, cells, periods, nationals))
 
 
 _NO_VALUE: tuple[Decimal | None, bool, str, str] = (None, False, "", "")
@@ -561,3 +566,94 @@ def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | 
             raise Http404(f"No period {slug!r}")
         return periods.by_slug[slug]
     return default_period(periods)
+
+
+# --- For the charts (board.charts; H4, issue 15) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetBand:
+    """The target that applied in one period: the threshold, the width of the amber margin
+    beyond it (value units), and the target in words (kpis.rag.threshold_for)."""
+
+    threshold: Decimal
+    amber: Decimal
+    words: str
+
+
+def chart_bands(
+    rule: rag.Rule,
+    kpi: KPI,
+    cells: list[Cell],
+    periods: PeriodIndex,
+    nationals: tuple[Decimal | None, ...],
+) -> tuple[TargetBand | None, ...]:
+    """Each period's target band for one academy's series (cells in period order): the same
+    kpis.rag.threshold_for that judged the value, so band and RAG never disagree. A change
+    target's baseline is this academy's own value in the same term of the baseline year."""
+    index = {period.pk: i for i, period in enumerate(periods.periods)}
+    seen: dict[tuple, TargetBand | None] = {}
+    bands = []
+    for period, national in zip(periods.periods, nationals, strict=True):
+        base_period = periods.baseline(kpi, period)
+        baseline = cells[index[base_period.pk]].value if base_period else None
+        key = (baseline, national)
+        if key not in seen:
+            threshold, amber, words = rag.threshold_for(rule, baseline=baseline, national=national)
+            seen[key] = None if threshold is None else TargetBand(threshold, amber, words)
+        bands.append(seen[key])
+    return tuple(bands)
+
+
+def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Series | None:
+    """The trust's series for one KPI, worked out from the academies' series of kpi_history
+    (no query): each period's trust figure by kpis.rag.judge_trust, as the matrix's trust
+    column, with its target band. None when there are no academies."""
+    if not history:
+        return None
+    base_rule = rule_for(kpi)
+    nationals = history[0].national
+    index = {period.pk: i for i, period in enumerate(periods.periods)}
+    cells: list[Cell] = []
+    bands: list[TargetBand | None] = []
+    for i, period in enumerate(periods.periods):
+        base_period = periods.baseline(kpi, period)
+        figures = [
+            rag.AcademyFigure(
+                series.cells[i].value,
+                series.academy.pupils_on_roll or 1,
+                series.cells[i].outcome,
+                series.cells[index[base_period.pk]].value if base_period else None,
+            )
+            for series in history
+        ]
+        value, judgement = rag.judge_trust(
+            base_rule, kpi.aggregation, kpi.trust_target_value, figures, national=nationals[i]
+        )
+        previous = cells[-1].value if cells else None
+        cells.append(
+            Cell(
+                None,
+                value,
+                judgement,
+                trend=rag.trend(value, previous, kpi.direction),
+                previous=previous,
+                measure="percentage" if kpi.aggregation == "share_meeting" else kpi.measure,
+                unit=kpi.unit,
+                tip_id=f"tip-{kpi.code}-trust-{period.slug}",
+            )
+        )
+        judged = sum(1 for f in figures if f.outcome in rag.SEVERITY)
+        trust = rag.trust_rule(base_rule, kpi.aggregation, kpi.trust_target_value, judged)
+        threshold, amber, words = rag.threshold_for(
+            trust, baseline=rag.aggregate(kpi.aggregation, figures)[1], national=nationals[i]
+        )
+        judged_threshold = judgement.threshold
+        bands.append(
+            None
+            if judged_threshold is None and threshold is None
+            else TargetBand(
+                threshold if judged_threshold is None else judged_threshold, amber, words
+            )
+        )
+    return Series(kpi, None, cells, nationals, tuple(bands))

@@ -300,7 +300,8 @@ def test_scorecard_lists_only_applicable_kpis_with_sparklines_and_its_actions(
     codes = [s.kpi.code for group in response.context["areas"] for s in group.rows]
     assert "1.8" in codes and "1.1" not in codes  # special school: EHCP yes, Attainment 8 no
     content = response.content.decode()
-    assert '<svg class="sparkline"' in content
+    # Issue 15: the sparkline gave way to a trend chart per KPI (board/charts.py).
+    assert '<svg class="chart chart-trend"' in content
     assert "Onboard TWS and PH onto AATrust network" in content
     assert "Additional support brokered" not in content  # names TWS and MS, not PH
 
