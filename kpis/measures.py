@@ -15,16 +15,39 @@ from kpis.models import KPI, Measure
 MAX_MAGNITUDE = Decimal("999999999999")
 
 
+# Words people write for a yes/no or a grade, as the form's choices and the workbook say them.
+YES_WORDS = {"yes", "y", "true"}
+NO_WORDS = {"no", "n", "false"}
+GRADE_WORDS = {name: grade for grade, name in rag.GRADE_NAMES.items()}
+
+# What each measure accepts, in its own terms, for the message when a value cannot be read.
+EXPECTED = {
+    Measure.PERCENTAGE: "Enter a percentage from 0 to 100, such as 95 or 95%",
+    Measure.COUNT: "Enter a whole number of 0 or more, such as 12",
+    Measure.MONEY: "Enter an amount in pounds, such as £12,300 or -5000",
+    Measure.NUMBER: "Enter a number, such as 4.25",
+}
+CHOOSE_GRADE = "Choose a grade from 1 (outstanding) to 4 (inadequate)"
+ENTER_YES_NO = "Enter Yes or No"
+
+
 def parse_value(kpi: KPI, raw: str | None) -> Decimal | None:
     """Read what a person typed for a KPI into its value, or say exactly what is wrong.
 
     Percentages accept "95", "95%", "95.0" and " 95 % "; money accepts "£12,300" and "-5000";
-    counts must be whole numbers ≥ 0; grades 1–4; yes/no 1 or 0. Blank is None.
+    counts must be whole numbers ≥ 0; grades 1–4 (or their names, "good"); yes/no 1 or 0 (or
+    "Yes", "No"). Blank is None. Each refusal says what the measure accepts, in its own terms:
+    "“Maybe” is not Yes or No. Enter Yes or No."
     """
     text = (raw or "").strip()
     if not text:
         return None
     label = f"{kpi.code} {kpi.name}"
+    words = " ".join(text.lower().split())
+    if kpi.measure == Measure.YES_NO and words in YES_WORDS | NO_WORDS:
+        return Decimal(1 if words in YES_WORDS else 0)
+    if kpi.measure == Measure.GRADE and words in GRADE_WORDS:
+        return Decimal(GRADE_WORDS[words])
     cleaned = text.replace(",", "").replace("−", "-").replace(" ", "")
     if kpi.measure == Measure.PERCENTAGE:
         cleaned = cleaned.removesuffix("%")
@@ -32,11 +55,11 @@ def parse_value(kpi: KPI, raw: str | None) -> Decimal | None:
         cleaned = re.sub(r"^(-?)£", r"\1", cleaned.replace("£-", "-£"))
     # ASCII digits only: Decimal() would also take "١٢" and other scripts' digits.
     if len(cleaned) > 40 or not re.fullmatch(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", cleaned):
-        raise ValidationError(f"{label}: “{_short(text)}” is not a number.")
+        raise ValidationError(f"{label}: {_unreadable(kpi, text)}.")
     try:
         value = Decimal(cleaned)
     except InvalidOperation as error:  # pragma: no cover - the pattern above rules it out
-        raise ValidationError(f"{label}: “{_short(text)}” is not a number.") from error
+        raise ValidationError(f"{label}: {_unreadable(kpi, text)}.") from error
     if abs(value) > MAX_MAGNITUDE:
         raise ValidationError(f"{label}: {_short(text)} is too large.")
     if kpi.measure == Measure.PERCENTAGE:
@@ -49,15 +72,22 @@ def parse_value(kpi: KPI, raw: str | None) -> Decimal | None:
             raise ValidationError(f"{label}: {_plain(value)} is not a whole number.")
         if value < 0:
             raise ValidationError(f"{label}: a count cannot be negative ({_plain(value)}).")
-    elif kpi.measure == Measure.GRADE:
-        if value not in (1, 2, 3, 4):
-            raise ValidationError(f"{label}: choose a grade from 1 (outstanding) to 4.")
-    elif kpi.measure == Measure.YES_NO:
-        if value not in (0, 1):
-            raise ValidationError(f"{label}: choose Yes or No.")
+    elif kpi.measure in (Measure.GRADE, Measure.YES_NO):
+        if value not in ((1, 2, 3, 4) if kpi.measure == Measure.GRADE else (0, 1)):
+            raise ValidationError(f"{label}: {_unreadable(kpi, text)}.")
     if value.as_tuple().exponent < -4:
         value = value.quantize(Decimal("0.0001"))
     return value
+
+
+def _unreadable(kpi: KPI, text: str) -> str:
+    """Why ``text`` is not a value of the KPI's measure, and what it accepts."""
+    shown = f"“{_short(text)}”"
+    if kpi.measure == Measure.YES_NO:
+        return f"{shown} is not Yes or No. {ENTER_YES_NO}"
+    if kpi.measure == Measure.GRADE:
+        return f"{shown} is not a grade. {CHOOSE_GRADE}"
+    return f"{shown} is not a number. {EXPECTED.get(kpi.measure, EXPECTED[Measure.NUMBER])}"
 
 
 def _short(text: str) -> str:

@@ -14,6 +14,7 @@ closing periods, the workbook import (import_refusal, import_values) and the Dja
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -449,12 +450,28 @@ def return_reopen(*, ret: Return, user, version: int) -> Return:
     )
 
 
+def default_due_date(period: Period) -> datetime.date:
+    """When a term's returns are due unless central team say otherwise: two weeks before the
+    term's last day (17 December, 17 March, 17 July)."""
+    return period.end_date - datetime.timedelta(days=14)
+
+
 @transaction.atomic
-def period_set_open(*, period: Period, is_open: bool) -> Period:
-    """Open or close a period for entry; waits for any return save in progress (it locks)."""
+def period_set_open(
+    *, period: Period, is_open: bool, due_date: datetime.date | None = None
+) -> Period:
+    """Open or close a period for entry; waits for any return save in progress (it locks).
+
+    ``due_date`` is when its returns are due (Period.return_overdue); an open period always has
+    one: the one given, else the one it had, else ``default_due_date``. Closing keeps it.
+    """
     Period.objects.select_for_update().filter(pk=period.pk).first()
     period.is_open = is_open
-    period.save(update_fields=["is_open"])
+    if due_date is not None:
+        period.due_date = due_date
+    elif is_open and period.due_date is None:
+        period.due_date = default_due_date(period)
+    period.save(update_fields=["is_open", "due_date"])
     return period
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from academies import permissions
@@ -19,6 +24,7 @@ from kpis.returns import (
     ReturnConflict,
     ReturnError,
     ReturnIncomplete,
+    default_due_date,
     editable_refusal,
     period_set_open,
     return_approve,
@@ -291,12 +297,46 @@ def period_status(request: HttpRequest, period_slug: str) -> HttpResponse:
     wanted = request.POST.get("open")
     if wanted not in ("0", "1"):
         messages.error(request, "Say whether to open (1) or close (0) the period.")
-    else:
-        period_set_open(period=period, is_open=wanted == "1")
-        messages.success(
-            request, f"{period} is now {'open' if period.is_open else 'closed'} for entry."
-        )
+        return redirect("entry:grid")
+    due_date, typed = None, request.POST.get("due_date", "")
+    # Opening needs the date returns are due (the form offers one); a period that has one
+    # keeps it unless another is typed.
+    if wanted == "1" and (typed.strip() or period.due_date is None):
+        try:
+            due_date = _due_date(period, typed)
+        except ValueError as problem:
+            messages.error(request, f"{problem} {period} was not changed.")
+            return redirect("entry:grid")
+    period_set_open(period=period, is_open=wanted == "1", due_date=due_date)
+    due = f", returns due {date_format(period.due_date, 'j M Y')}" if period.is_open else ""
+    messages.success(
+        request, f"{period} is now {'open' if period.is_open else 'closed'} for entry{due}."
+    )
     return redirect("entry:grid")
+
+
+def _due_date(period: Period, text: str) -> datetime.date:
+    """The date central team typed for a period's returns to be due; ValueError says what is
+    wrong with it."""
+    text = text.strip()[:40]
+    if not text:
+        raise ValueError(f"Give the date {period}'s returns are due to open it.")
+    try:
+        due = parse_date(text)
+    except ValueError:  # well formed, but no such day (2027-02-30)
+        due = None
+    if due is None:
+        raise ValueError(
+            f"The due date for {period} must be a date such as 2027-01-15; you entered “{text}”."
+        )
+    earliest = datetime.date(period.year_start, 9, 1)
+    latest = period.end_date + datetime.timedelta(days=365)
+    if not earliest <= due <= latest:
+        raise ValueError(
+            f"The due date for {period} must be between {date_format(earliest, 'j M Y')} and "
+            f"{date_format(latest, 'j M Y')}; you entered {date_format(due, 'j M Y')}."
+        )
+    return due
 
 
 @require_safe
@@ -311,12 +351,18 @@ def grid(request: HttpRequest) -> HttpResponse:
         academies = academies.filter(pk__in=entering)
     academies = list(academies)
     periods = list(Period.objects.order_by("-year_start", "-term"))
+    for period in periods:  # what the date box offers when central team open it
+        period.proposed_due_date = period.due_date or default_due_date(period)
     returns = {
         (r.academy_id, r.period_id): r
         for r in Return.objects.filter(academy__in=academies).select_related("updated_by")
     }
+    today = timezone.localdate()
     rows = [
-        (academy, [(period, returns.get((academy.pk, period.pk))) for period in periods])
+        (
+            academy,
+            [_grid_cell(period, returns.get((academy.pk, period.pk)), today) for period in periods],
+        )
         for academy in academies
     ]
     return render(
@@ -330,6 +376,11 @@ def grid(request: HttpRequest) -> HttpResponse:
             "may_open_periods": permissions.may_open_periods(user),
         },
     )
+
+
+def _grid_cell(period: Period, ret: Return | None, today: datetime.date) -> tuple:
+    """(period, return or None, whether it is overdue) for one cell of the returns grid."""
+    return period, ret, period.return_overdue(ret, today)
 
 
 # --- Exports -----------------------------------------------------------------------------------

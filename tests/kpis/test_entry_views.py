@@ -613,7 +613,7 @@ def test_the_grid_shows_every_academy_and_period_with_status_and_who_last_saved(
     cells = {
         (academy.slug, period.slug): ret.get_status_display() if ret else "Not started"
         for academy, row in response.context["rows"]
-        for period, ret in row
+        for period, ret, _overdue in row
     }
     active = list(Academy.objects.active())
     assert len(cells) == len(active) * 2
@@ -772,7 +772,7 @@ def test_central_closes_and_reopens_a_period(client_for):
     assert response.status_code == 302 and response["Location"] == reverse("entry:grid")
     period.refresh_from_db()
     assert period.is_open is False
-    client.post(url, {"open": "1"})
+    client.post(url, {"open": "1", "due_date": "2024-07-10"})  # opening asks when returns are due
     period.refresh_from_db()
     assert period.is_open is True
 

@@ -12,7 +12,6 @@ from kpis.models import KPI, Area, KPIValue, Period, Return, ReturnStatus, Term
 from kpis.returns import (
     ReturnConflict,
     ReturnError,
-    ReturnIncomplete,
     return_approve,
     return_reopen,
     return_save,
@@ -34,14 +33,37 @@ def test_percentages_accept_the_ways_people_type_them(raw):
     [
         ("percentage", "105", "9.9 Test KPI: 105 is above 100."),
         ("percentage", "-1", "9.9 Test KPI: -1 is below 0."),
-        ("percentage", "ninety", "9.9 Test KPI: “ninety” is not a number."),
+        (
+            "percentage",
+            "ninety",
+            "9.9 Test KPI: “ninety” is not a number. "
+            "Enter a percentage from 0 to 100, such as 95 or 95%.",
+        ),
         ("count", "2.5", "9.9 Test KPI: 2.5 is not a whole number."),
         ("count", "-3", "9.9 Test KPI: a count cannot be negative (-3)."),
-        ("grade", "5", "9.9 Test KPI: choose a grade from 1 (outstanding) to 4."),
-        ("yes_no", "2", "9.9 Test KPI: choose Yes or No."),
-        ("number", "1e5", "9.9 Test KPI: “1e5” is not a number."),
+        # Issue 15: each measure says what it accepts, in its own terms.
+        (
+            "grade",
+            "5",
+            "9.9 Test KPI: “5” is not a grade. Choose a grade from 1 (outstanding) to 4 "
+            "(inadequate).",
+        ),
+        ("yes_no", "2", "9.9 Test KPI: “2” is not Yes or No. Enter Yes or No."),
+        ("yes_no", "Maybe", "9.9 Test KPI: “Maybe” is not Yes or No. Enter Yes or No."),
+        (
+            "grade",
+            "Good-ish",
+            "9.9 Test KPI: “Good-ish” is not a grade. Choose a grade from 1 "
+            "(outstanding) to 4 (inadequate).",
+        ),
+        (
+            "count",
+            "lots",
+            "9.9 Test KPI: “lots” is not a number. Enter a whole number of 0 or more, such as 12.",
+        ),
+        ("number", "1e5", "9.9 Test KPI: “1e5” is not a number. Enter a number, such as 4.25."),
         ("money", "9" * 20, "9.9 Test KPI: " + "9" * 20 + " is too large."),
-        ("number", "=1+1", "9.9 Test KPI: “=1+1” is not a number."),
+        ("number", "=1+1", "9.9 Test KPI: “=1+1” is not a number. Enter a number, such as 4.25."),
     ],
 )
 def test_bad_values_are_refused_naming_the_kpi_and_why(measure, raw, message):
@@ -62,6 +84,9 @@ def test_bad_values_are_refused_naming_the_kpi_and_why(measure, raw, message):
         ("number", "−3.5", Decimal("-3.5")),
         ("grade", "3", Decimal("3")),
         ("yes_no", "0", Decimal("0")),
+        ("yes_no", "Yes", Decimal("1")),
+        ("yes_no", " no ", Decimal("0")),
+        ("grade", "Requires improvement", Decimal("3")),
         ("number", "", None),
         ("number", "   ", None),
     ],
@@ -190,16 +215,19 @@ def test_a_stale_version_is_refused_and_nothing_is_written(academy_a, summer, ca
     assert Return.objects.get(academy=academy_a, period=summer).version == 2
 
 
-def test_submit_refuses_an_incomplete_return_and_writes_nothing(academy_a, summer, cast):
+def test_a_refused_submit_saves_the_draft_and_lists_what_to_resolve(academy_a, summer, cast):
+    # Issue 15 changed this: a refused Submit used to write nothing; now the draft is saved.
     kpis = applicable(academy_a)
     values = full_values(kpis)
     missing = kpis[0]
     del values[missing.pk]
-    with pytest.raises(ReturnIncomplete) as error:
-        save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
-    assert list(error.value.errors) == [missing.pk]
-    assert not Return.objects.filter(academy=academy_a, period=summer).exists()
-    assert not KPIValue.objects.filter(academy=academy_a, period=summer).exists()
+    result = save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
+    assert result.submitted is False and list(result.problems) == [missing.pk]
+    assert "enter a value" in result.problems[missing.pk]
+    ret = Return.objects.get(academy=academy_a, period=summer)
+    assert ret.status == ReturnStatus.DRAFT and ret.submitted_at is None
+    stored = KPIValue.objects.filter(academy=academy_a, period=summer)
+    assert stored.count() == len(kpis) - 1
 
 
 def test_submit_needs_a_note_on_every_red_value(academy_a, summer, cast):
@@ -207,12 +235,14 @@ def test_submit_needs_a_note_on_every_red_value(academy_a, summer, cast):
     attendance = next(k for k in kpis if k.code == "2.1")
     values = full_values(kpis)
     values[attendance.pk] = (Decimal("80"), False, "")
-    with pytest.raises(ReturnIncomplete) as error:
-        save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
-    assert list(error.value.errors) == [attendance.pk]
-    assert "is red" in error.value.errors[attendance.pk]
+    refused = save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
+    assert list(refused.problems) == [attendance.pk] and not refused.submitted
+    assert "is red" in refused.problems[attendance.pk]
     values[attendance.pk] = (Decimal("80"), False, "Covid closure in June")
-    result = save(academy_a, summer, cast["head_a"], kpis, values, submit=True)
+    result = save(
+        academy_a, summer, cast["head_a"], kpis, values, submit=True, version=refused.ret.version
+    )
+    assert result.submitted and result.problems == {}
     assert result.ret.status == ReturnStatus.SUBMITTED
     assert result.ret.submitted_by == cast["head_a"]
 
