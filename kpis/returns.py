@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
@@ -28,7 +28,7 @@ from academies import permissions
 from academies.models import Academy
 from kpis import rag
 from kpis.cache import bump_board_version
-from kpis.measures import initial_text
+from kpis.measures import initial_text, is_outlier
 from kpis.models import (
     KPI,
     AcademyTarget,
@@ -55,16 +55,6 @@ class ReturnConflict(ReturnError):
         self.changes = changes
 
 
-class ReturnIncomplete(ReturnError):
-    """Submit refused: the errors map KPI ids to what is missing."""
-
-    def __init__(self, errors: dict[int, str]) -> None:
-        super().__init__(
-            f"The return cannot be submitted yet: {len(errors)} KPI(s) need attention."
-        )
-        self.errors = errors
-
-
 class ImportConflict(Exception):
     """The data changed between an import's preview and its confirm: nothing was written."""
 
@@ -75,10 +65,15 @@ class ImportConflict(Exception):
 
 @dataclass
 class SaveResult:
+    """What a save did. ``problems`` (KPI id → why) are why a Submit was refused: the values
+    were saved as a draft all the same (``submitted`` is False)."""
+
     ret: Return
     created: int
     updated: int
     deleted: int
+    submitted: bool = False
+    problems: dict[int, str] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -153,41 +148,112 @@ def editable_refusal(*, ret: Return | None, period: Period, user) -> str | None:
     return None
 
 
-def judge_for_submit(
-    *, kpis: list[KPI], academy: Academy, period: Period, final: dict[int, tuple]
-) -> dict[int, str]:
-    """Completeness and red-needs-a-note errors for a return about to be submitted."""
-    periods = PeriodIndex()
-    overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
-    baseline_ids = {b.pk for kpi in kpis if (b := periods.baseline(kpi, period))}
-    baselines = {
-        (kpi_id, period_id): value
-        for kpi_id, period_id, value in KPIValue.objects.filter(
-            academy=academy, period_id__in=baseline_ids
-        ).values_list("kpi_id", "period_id", "value")
-    }
-    national = dict(NationalFigure.objects.filter(period=period).values_list("kpi_id", "value"))
-    errors: dict[int, str] = {}
+@dataclass
+class ReturnContext:
+    """What judging an academy's values in a period needs besides the values, by KPI id: its
+    per-academy targets, the baseline and previous period's values, the national figures."""
+
+    overrides: dict[int, AcademyTarget]
+    baselines: dict[int, Decimal | None]
+    previous: dict[int, Decimal | None]
+    national: dict[int, Decimal]
+
+    @classmethod
+    def load(cls, *, kpis: list[KPI], academy: Academy, period: Period) -> ReturnContext:
+        """Four queries whatever the number of KPIs: periods, targets, values, national."""
+        periods = PeriodIndex()
+        before = periods.previous(period)
+        baseline_of = {kpi.pk: periods.baseline(kpi, period) for kpi in kpis}
+        ids = {p.pk for p in baseline_of.values() if p} | ({before.pk} if before else set())
+        stored = {
+            (kpi_id, period_id): value
+            for kpi_id, period_id, value in KPIValue.objects.filter(
+                academy=academy, period_id__in=ids
+            ).values_list("kpi_id", "period_id", "value")
+        }
+
+        def at(kpi: KPI, when: Period | None) -> Decimal | None:
+            return stored.get((kpi.pk, when.pk)) if when else None
+
+        return cls(
+            overrides={t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)},
+            baselines={kpi.pk: at(kpi, baseline_of[kpi.pk]) for kpi in kpis},
+            previous={kpi.pk: at(kpi, before) for kpi in kpis},
+            national=dict(
+                NationalFigure.objects.filter(period=period).values_list("kpi_id", "value")
+            ),
+        )
+
+    def rule(self, kpi: KPI) -> rag.Rule:
+        return rule_for(kpi, self.overrides.get(kpi.pk))
+
+    def threshold(self, kpi: KPI) -> tuple[Decimal | None, Decimal, str]:
+        """(threshold, amber width, target in words) for this academy, as rag.threshold_for."""
+        return rag.threshold_for(
+            self.rule(kpi),
+            baseline=self.baselines.get(kpi.pk),
+            national=self.national.get(kpi.pk),
+        )
+
+    def judge(self, kpi: KPI, value: Decimal | None) -> rag.Judgement:
+        return rag.judge(
+            self.rule(kpi),
+            value,
+            baseline=self.baselines.get(kpi.pk),
+            national=self.national.get(kpi.pk),
+        )
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One KPI of a return: its RAG (None without a value) and what stops a Submit ("")."""
+
+    judgement: rag.Judgement | None
+    problem: str = ""
+    empty: bool = False  # no value and not marked "not available"
+
+
+def check_rows(
+    kpis: list[KPI], final: dict[int, tuple], context: ReturnContext
+) -> dict[int, RowCheck]:
+    """Each KPI's RAG and the one thing to resolve before the return can be submitted.
+
+    The same checks are warnings on a saved draft and the reasons a Submit is refused: a KPI
+    with no value (and not "not available"), "not available" without a note saying why, a red
+    value without a note, and a value far from last period's (measures.is_outlier) without a
+    note explaining it.
+    """
+    checks = {}
     for kpi in kpis:
         value, not_available, note = final.get(kpi.pk, (None, False, ""))
         label = f"{kpi.code} {kpi.name}"
-        if value is None and not not_available:
-            errors[kpi.pk] = f"{label}: enter a value, or tick “not available” and give the reason."
-            continue
         if value is None:
+            if not not_available:
+                checks[kpi.pk] = RowCheck(
+                    None,
+                    f"{label}: enter a value, or tick “not available” and give the reason.",
+                    empty=True,
+                )
+            elif not note:
+                checks[kpi.pk] = RowCheck(
+                    None, f"{label}: say in the note why no value is available."
+                )
+            else:
+                checks[kpi.pk] = RowCheck(None)
             continue
-        baseline_period = periods.baseline(kpi, period)
-        judgement = rag.judge(
-            rule_for(kpi, overrides.get(kpi.pk)),
-            value,
-            baseline=baselines.get((kpi.pk, baseline_period.pk)) if baseline_period else None,
-            national=national.get(kpi.pk),
-        )
+        judgement = context.judge(kpi, value)
+        problem = ""
+        outlier = is_outlier(kpi, value, context.previous.get(kpi.pk))
         if judgement.outcome == rag.Outcome.RED and not note:
-            errors[kpi.pk] = (
+            problem = (
                 f"{label}: this value is red ({judgement.explanation}) Add a note explaining it."
             )
-    return errors
+        elif outlier and not note:
+            problem = (
+                f"{label}: {outlier}. If it is right, add a note saying why; if not, correct it."
+            )
+        checks[kpi.pk] = RowCheck(judgement, problem)
+    return checks
 
 
 # --- A head's (or central team's) return form ------------------------------------------------
@@ -212,6 +278,10 @@ def return_save(
     insert, one bulk update and one bulk delete, each with its history rows in bulk.
     ``version`` is the return's version when the form was opened (0 for a new return): if
     anyone has saved since, nothing is written and ReturnConflict lists what they changed.
+
+    ``values`` holds the KPIs to write; any other KPI keeps its stored value (a row the form
+    could not read is left out, so the rest still save). With ``submit``, a return with
+    problems (check_rows) is saved as a draft and not submitted: the result lists them.
     """
     period = _lock_period(period)
     ret = Return.objects.filter(academy=academy, period=period).first()
@@ -228,10 +298,14 @@ def return_save(
             _conflict_changes(kpis, existing, was),
         )
     final = _final_values(kpis, values, existing)
+    problems: dict[int, str] = {}
     if submit:
-        errors = judge_for_submit(kpis=kpis, academy=academy, period=period, final=final)
-        if errors:
-            raise ReturnIncomplete(errors)
+        checks = check_rows(
+            kpis, final, ReturnContext.load(kpis=kpis, academy=academy, period=period)
+        )
+        problems = {kpi_id: check.problem for kpi_id, check in checks.items() if check.problem}
+        # A refused Submit still saves the draft: nothing the head typed is lost.
+        submit = not problems
 
     now = timezone.now()
     was_published = ret is not None and ret.is_published
@@ -245,7 +319,9 @@ def return_save(
     _write_values(writes, user=user, reason=change_reason, when=now)
     if not started:
         _finish_return(ret, user=user, submit=submit, when=now, was_published=was_published)
-    return SaveResult(ret, len(writes.create), len(writes.update), len(writes.delete))
+    return SaveResult(
+        ret, len(writes.create), len(writes.update), len(writes.delete), submit, problems
+    )
 
 
 def _final_values(

@@ -19,11 +19,21 @@ from core import history
 from core.http import parse_id
 from kpis import rag
 from kpis.forms import EntryRow, ReturnForm
-from kpis.models import KPI, AcademyTarget, KPIValue, NationalFigure, Period, Return
+from kpis.measures import initial_text
+from kpis.models import (
+    KPI,
+    AcademyTarget,
+    KPIValue,
+    NationalFigure,
+    Period,
+    Return,
+    ReturnStatus,
+)
 from kpis.returns import (
     ReturnConflict,
+    ReturnContext,
     ReturnError,
-    ReturnIncomplete,
+    check_rows,
     default_due_date,
     editable_refusal,
     period_set_open,
@@ -32,10 +42,7 @@ from kpis.returns import (
     return_save,
     return_send_back,
 )
-from kpis.selectors import (
-    PeriodIndex,
-    rule_for,
-)
+from kpis.selectors import PeriodIndex
 
 # --- Termly returns: data entry ---------------------------------------------------------------
 
@@ -54,25 +61,45 @@ def _return_for_editor(request: HttpRequest, academy_slug: str, period_slug: str
     return academy, period, ret
 
 
-def _entry_context(academy, period, ret, user, *, data=None, errors=None):
+def _entry_context(academy, period, ret, user, *, data=None, after_save=False, refused=False):
+    """The entry page: the form (bound to ``data`` when posted), each KPI's row and what to
+    resolve before Submit. ``after_save``: ``data`` was just saved (its rows that could not be
+    read were not), so the form carries the new version and the values as now stored."""
     periods = PeriodIndex()
     kpis = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
     previous = periods.previous(period)
     last_year = periods.by_year_term.get((period.year_start - 1, period.term))
-    stored = _StoredValues(academy, [period, previous, last_year])
-    previous_values = {kpi.pk: stored.value(kpi, previous) for kpi in kpis}
+    baseline_of = {kpi.pk: periods.baseline(kpi, period) for kpi in kpis}
+    stored = _StoredValues(academy, [period, previous, last_year, *baseline_of.values()])
+    judging = ReturnContext(
+        overrides={t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)},
+        baselines={kpi.pk: stored.value(kpi, baseline_of[kpi.pk]) for kpi in kpis},
+        previous={kpi.pk: stored.value(kpi, previous) for kpi in kpis},
+        national=dict(NationalFigure.objects.filter(period=period).values_list("kpi_id", "value")),
+    )
+    existing = stored.in_period(period)
+    if data is not None and after_save:
+        data = _as_saved(data, kpis, existing, ret)
     locked_reason = editable_refusal(ret=ret, period=period, user=user)
     form = ReturnForm(
         data,
         kpis=kpis,
-        existing=stored.in_period(period),
-        previous=previous_values,
+        existing=existing,
         read_only=locked_reason is not None,
         initial={"version": ret.version if ret else 0},
     )
-    rows = _entry_rows(academy, period, kpis, form, stored, periods, previous_values, last_year)
-    for row in rows:
-        row.submit_error = (errors or {}).get(row.kpi.pk, "")
+    if data is not None:
+        form.is_valid()
+    checks = check_rows(
+        kpis, {k: (v.value, v.not_available, v.note) for k, v in existing.items()}, judging
+    )
+    # Warnings once a draft exists: a form not started yet is not a list of problems.
+    checking = (
+        locked_reason is None
+        and ret is not None
+        and ret.status in (ReturnStatus.DRAFT, ReturnStatus.SENT_BACK)
+    )
+    rows = _entry_rows(academy, period, kpis, form, stored, judging, checks, checking, last_year)
     return {
         "academy": academy,
         "period": period,
@@ -80,12 +107,29 @@ def _entry_context(academy, period, ret, user, *, data=None, errors=None):
         "form": form,
         "kpis": kpis,
         "areas": _by_area(rows),
+        "unsaved": [row for row in rows if row.error],
+        "problems": [row for row in rows if row.problem and not row.empty],
+        "empty": [row for row in rows if row.problem and row.empty],
+        "refused": refused,
+        "rag_words": {o.value: [o.symbol, o.label] for o in rag.Outcome},
         "previous_period": previous,
         "last_year_period": last_year,
         "editable": locked_reason is None,
         "locked_reason": locked_reason or "",
         "may_review_returns": permissions.may_review_returns(user),
     }
+
+
+def _as_saved(data, kpis, existing, ret):
+    """Posted data after its save: the return's new version, and each "was" field the value
+    as stored now (the next save's conflict check compares with what this page shows)."""
+    data = data.copy()
+    data["version"] = str(ret.version if ret else 0)
+    for kpi in kpis:
+        current = existing.get(kpi.pk)
+        value = getattr(current, "value", None)
+        data[f"was_{kpi.pk}"] = "" if value is None else initial_text(kpi, value)
+    return data
 
 
 class _StoredValues:
@@ -108,35 +152,49 @@ class _StoredValues:
 
 
 def _entry_rows(
-    academy, period, kpis, form, stored: _StoredValues, periods, previous_values, last_year
+    academy, period, kpis, form, stored: _StoredValues, judging, checks, checking, last_year
 ) -> list[EntryRow]:
     """One row per KPI: its form fields, the previous and last year's values, the target in
-    words (against this academy's target and the period's national figure) and its history."""
-    overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
-    national = dict(NationalFigure.objects.filter(period=period).values_list("kpi_id", "value"))
+    words (this academy's target, the period's national figure), the stored value's RAG, what
+    stops a Submit, and its history."""
     history = _history_by_kpi(academy, period)
     rows = []
     for kpi in kpis:
-        _threshold, _margin, words = rag.threshold_for(
-            rule_for(kpi, overrides.get(kpi.pk)),
-            baseline=stored.value(kpi, periods.baseline(kpi, period)),
-            national=national.get(kpi.pk),
+        threshold, amber, words = judging.threshold(kpi)
+        check = checks[kpi.pk]
+        row = EntryRow(
+            kpi=kpi,
+            value_field=form[f"value_{kpi.pk}"],
+            note_field=form[f"note_{kpi.pk}"],
+            na_field=form[f"na_{kpi.pk}"],
+            was_field=form[f"was_{kpi.pk}"],
+            previous=rag.format_value(judging.previous[kpi.pk], kpi.measure, kpi.unit),
+            last_year=rag.format_value(stored.value(kpi, last_year), kpi.measure, kpi.unit),
+            target=words,
+            history=_history_lines(kpi, history.get(kpi.pk, [])),
+            judgement=check.judgement,
+            error=form.row_errors.get(kpi.pk, ""),
+            problem=check.problem if checking else "",
+            empty=check.empty,
+            threshold=threshold,
+            amber=amber,
         )
-        rows.append(
-            EntryRow(
-                kpi=kpi,
-                value_field=form[f"value_{kpi.pk}"],
-                note_field=form[f"note_{kpi.pk}"],
-                na_field=form[f"na_{kpi.pk}"],
-                confirm_field=form[f"confirm_{kpi.pk}"],
-                was_field=form[f"was_{kpi.pk}"],
-                previous=rag.format_value(previous_values[kpi.pk], kpi.measure, kpi.unit),
-                last_year=rag.format_value(stored.value(kpi, last_year), kpi.measure, kpi.unit),
-                target=words,
-                history=_history_lines(kpi, history.get(kpi.pk, [])),
-            )
-        )
+        _describe_fields(form, row)
+        rows.append(row)
     return rows
+
+
+def _describe_fields(form, row: EntryRow) -> None:
+    """Point the row's fields at its message and its RAG (aria-describedby), as GOV.UK's
+    error pattern does; an unreadable value is marked invalid."""
+    described = [row.message_id] if row.error or row.problem else []
+    for name in ("note", "na"):
+        if described:
+            form.fields[f"{name}_{row.kpi.pk}"].widget.attrs["aria-describedby"] = row.message_id
+    attrs = form.fields[f"value_{row.kpi.pk}"].widget.attrs
+    attrs["aria-describedby"] = " ".join([*described, f"rag-{row.kpi.pk}"])
+    if row.error:
+        attrs["aria-invalid"] = "true"
 
 
 def _history_by_kpi(academy: Academy, period: Period) -> dict[int, list]:
@@ -181,6 +239,9 @@ def _history_lines(kpi: KPI, records: list) -> list[history.Entry]:
 
 @require_http_methods(["GET", "POST"])
 def entry(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResponse:
+    """The return form. Save draft saves every row it can read; a row it cannot read keeps its
+    stored value and is shown with what was typed and why. Submit saves the draft too, and is
+    refused while check_rows finds problems (listed, each linked to its row)."""
     academy, period, ret = _return_for_editor(request, academy_slug, period_slug)
     if request.method == "GET":
         return render(
@@ -191,10 +252,21 @@ def entry(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResp
         messages.error(request, context["locked_reason"])
         return render(request, "kpis/entry.html", context, status=409)
     form = context["form"]
-    if not form.is_valid():
-        messages.error(request, "Nothing was saved: please correct the values marked below.")
+    if form.refused_whole:
+        messages.error(
+            request,
+            "Nothing was saved: the form's version is missing or damaged. Reload the page.",
+        )
         return render(request, "kpis/entry.html", context, status=400)
-    submit = request.POST.get("action") == "submit"
+    unreadable = len(form.row_errors)
+    if unreadable and not form.changes_anything():
+        messages.error(
+            request,
+            f"Nothing was saved: {unreadable} value(s) could not be read (listed below) and "
+            "nothing else had changed.",
+        )
+        return render(request, "kpis/entry.html", context, status=400)
+    wants_submit = request.POST.get("action") == "submit"
     was = {kpi.pk: form.cleaned_data.get(f"was_{kpi.pk}") or "" for kpi in context["kpis"]}
     try:
         result = return_save(
@@ -205,34 +277,49 @@ def entry(request: HttpRequest, academy_slug: str, period_slug: str) -> HttpResp
             values=form.values,
             version=form.cleaned_data["version"],
             was=was,
-            submit=submit,
+            submit=wants_submit and not unreadable,
         )
-    except ReturnIncomplete as error:
-        messages.error(request, f"{error} Nothing was submitted; your values are kept below.")
-        context = _entry_context(
-            academy, period, ret, request.user, data=request.POST, errors=error.errors
-        )
-        context["form"].is_valid()
-        return render(request, "kpis/entry.html", context, status=400)
     except ReturnConflict as error:
         fresh = Return.objects.filter(academy=academy, period=period).first()
         data = request.POST.copy()
         data["version"] = str(fresh.version if fresh else 0)
         context = _entry_context(academy, period, fresh, request.user, data=data)
-        context["form"].is_valid()
         context["conflict"] = error
         messages.error(request, str(error))
         return render(request, "kpis/entry.html", context, status=409)
     except ReturnError as error:
         messages.error(request, str(error))
         return render(request, "kpis/entry.html", context, status=409)
-    if submit:
+    if unreadable or result.problems:
+        messages.error(request, _partly_saved(result, unreadable, wants_submit))
+        context = _entry_context(
+            academy,
+            period,
+            result.ret,
+            request.user,
+            data=request.POST,
+            after_save=True,
+            refused=wants_submit,
+        )
+        return render(request, "kpis/entry.html", context, status=400)
+    if result.submitted:
         messages.success(request, f"{academy.name}'s return for {period} is submitted. Thank you.")
     else:
         messages.success(
             request, f"Draft saved: {result.changed} value(s) changed. It is not yet submitted."
         )
     return redirect("entry:form", academy_slug=academy.slug, period_slug=period.slug)
+
+
+def _partly_saved(result, unreadable: int, wanted_submit: bool) -> str:
+    saved = f"Draft saved: {result.changed} value(s) changed"
+    if unreadable:
+        saved += f", but {unreadable} value(s) could not be read and were not saved"
+    if wanted_submit:
+        problems = len(result.problems)
+        why = f"{problems} thing(s) to resolve" if problems else "correct the values first"
+        return f"{saved}. The return was not submitted: {why}, listed below."
+    return f"{saved}. Correct them (listed below) and save again."
 
 
 def _central_return(request: HttpRequest, academy_slug: str, period_slug: str) -> Return:
