@@ -28,8 +28,8 @@ trust):
   7 kB each with 16 ``style=""`` attributes and a ``<style>`` element.
 - Altair / vl-convert: rendered by JavaScript in the browser or a bundled binary: no.
 
-These functions: about 0.25 ms a chart of 18 periods and 4–10 kB (tests/board/test_charts.py keeps them
-free of style and script).
+These functions: about 0.25 ms a chart of 18 periods and 4–10 kB (tests/board/test_charts.py
+keeps them free of style and script).
 """
 
 from __future__ import annotations
@@ -340,7 +340,7 @@ def stacked_bars(
     *, chart_id: str, title: str, rows: Sequence[BarRow], description: str = ""
 ) -> SafeString:
     """Horizontal stacked bars, one per row, each segment labelled with symbol and count."""
-    label_w, bar_w, row_h, gap = 210, 400, 22, 8
+    label_w, bar_w, row_h, gap = 150, 260, 22, 8
     width = label_w + bar_w + 40
     height = max(len(rows), 1) * (row_h + gap) + gap
     tid, did = f"{chart_id}-title", f"{chart_id}-desc"
@@ -354,7 +354,7 @@ def stacked_bars(
     most = max((row.total for row in rows), default=0) or 1
     for r, row in enumerate(rows):
         top = gap + r * (row_h + gap)
-        label = row.label if len(row.label) <= 30 else row.label[:29] + "…"
+        label = row.label if len(row.label) <= 24 else row.label[:23] + "…"
         out.append(
             f'<text class="chart-bar-label" x="{label_w - 6}" y="{top + row_h / 2 + 4}" '
             f'text-anchor="end" aria-hidden="true">{escape(label)}</text>'
