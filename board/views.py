@@ -292,8 +292,9 @@ def monitoring(request: HttpRequest, code: str) -> HttpResponse:
 
 @require_safe
 def my_work(request: HttpRequest) -> HttpResponse:
-    """What the signed-in person must do: a head's returns (open, due, submitted, sent back)
-    and the plan actions they are responsible for, overdue first."""
+    """What the signed-in person must do: a head's returns (open, due, submitted, sent back),
+    central team's returns to review (awaiting approval, sent back) and the plan actions they
+    are responsible for, overdue first."""
     headed = permissions.headed_academy_ids(request.user)
     academies = list(Academy.objects.filter(pk__in=headed)) if headed else []
     periods = list(Period.objects.order_by("-year_start", "-term"))
@@ -308,6 +309,23 @@ def my_work(request: HttpRequest) -> HttpResponse:
             ret = returns.get((academy.pk, period.pk))
             if period in open_or_recent or (ret and ret.status == ReturnStatus.SENT_BACK):
                 my_returns.append((academy, period, ret))
+    # Central team's review queue: returns awaiting approval (oldest first), then those sent
+    # back to their academy (one query, whatever the number).
+    may_review = permissions.may_review_returns(request.user)
+    to_review = (
+        sorted(
+            Return.objects.filter(
+                status__in=(ReturnStatus.SUBMITTED, ReturnStatus.SENT_BACK)
+            ).select_related("academy", "period", "submitted_by", "updated_by"),
+            key=lambda r: (
+                r.status != ReturnStatus.SUBMITTED,
+                r.submitted_at or r.updated_at,
+                r.pk,
+            ),
+        )
+        if may_review
+        else []
+    )
     today = timezone.localdate()
     my_actions = sorted(
         action_rows(
@@ -326,6 +344,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "my.html",
         {
             "my_returns": my_returns,
+            "may_review": may_review,
+            "to_review": to_review,
             "my_actions": my_actions,
             "rag": rag,
             "rag_period": period,
