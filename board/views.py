@@ -40,7 +40,9 @@ from plans.selectors import (
     action_rows,
     actions_for_display,
     active_plan,
+    addresses,
     governance_paper,
+    kpi_actions,
     kpi_rag_map,
     plan_progress,
 )
@@ -66,15 +68,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
     def render_exceptions() -> str:
         board = period_board()
-        exceptions = board.restricted_to(visible).exceptions() if board else []
-        return render_to_string("_exceptions.html", {"exceptions": exceptions, "period": period})
+        context = _exceptions_context(board, visible, period)
+        return render_to_string("_exceptions.html", {**context, "today": timezone.localdate()})
 
     board_token = board_version()
+    # The exceptions show the plan's linked actions too: the plan's changes renew them.
+    plan_token = plan_and_board_version(board_token)
     exceptions_html = cached_fragment(
         "exceptions",
-        (period.pk if period else None, permissions.scope_key(request.user)),
+        # Today's date too: the linked actions say which are overdue.
+        (period.pk if period else None, permissions.scope_key(request.user), timezone.localdate()),
         render_exceptions,
-        board_token,
+        plan_token,
     )
     rag_by_area_html = cached_fragment(
         "rag-by-area",
@@ -92,7 +97,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "plan-progress",
             (plan.pk, today.isoformat()),
             lambda: plan_progress(plan, today),
-            plan_and_board_version(board_token),
+            plan_token,
         )
         if plan
         else []
@@ -114,6 +119,30 @@ def home(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+def _exceptions_context(board, visible: set[int] | None, period) -> dict:
+    """The overview's exceptions in the user's scope: each (row, cell, linked actions) — for a
+    red or amber cell, the active plan's actions linked to its KPI that address its academy
+    (trust-wide, or naming it: so always in the user's scope), with their latest commentary —
+    and one line per academy whose return is not submitted (Board.unsubmitted)."""
+    if board is None:
+        return {"exceptions": [], "unsubmitted": [], "period": period}
+    scoped = board.restricted_to(visible)
+    found = scoped.exceptions()
+    judged = (rag.Outcome.RED, rag.Outcome.AMBER)
+    linked = kpi_actions(row.kpi.pk for row, cell in found if cell.outcome in judged)
+    exceptions = [
+        (
+            row,
+            cell,
+            [action for action in linked.get(row.kpi.pk, []) if addresses(action, cell.academy.pk)]
+            if cell.outcome in judged
+            else [],
+        )
+        for row, cell in found
+    ]
+    return {"exceptions": exceptions, "unsubmitted": scoped.unsubmitted(), "period": period}
 
 
 @require_safe
@@ -268,11 +297,18 @@ def monitoring_index(request: HttpRequest) -> HttpResponse:
 def monitoring(request: HttpRequest, code: str) -> HttpResponse:
     owner = get_object_or_404(Owner, code__iexact=code)
     plan, period, rag, actions, flagged = governance_paper(owner)
-    # Only the actions in the user's scope, and the KPIs those link to (the ratings are the
-    # trust's: trust-level figures, which everyone sees).
+    # Only the actions in the user's scope, the KPIs those link to, and the academies' red and
+    # amber cells in the scope (the trust's ratings are trust-level figures, which everyone
+    # sees); a KPI flagged only for academies outside the scope is left out.
     actions = [action for action in actions if permissions.may_see_action(request.user, action)]
     linked = {kpi.pk for action in actions for kpi in action.kpi_list}
-    flagged = [(kpi, cell) for kpi, cell in flagged if kpi.pk in linked]
+    visible = permissions.visible_academy_ids(request.user)
+    flagged = [
+        (kpi, trust, [c for c in cells if visible is None or c.academy.pk in visible])
+        for kpi, trust, cells in flagged
+        if kpi.pk in linked
+    ]
+    flagged = [item for item in flagged if item[2] or item[1].outcome in ("red", "amber")]
     today = timezone.localdate()
     actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
     return render(

@@ -6,10 +6,12 @@ import datetime
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from core.cache import cached_value
 from kpis.cache import board_version
+from kpis.rag import Outcome
 from kpis.selectors import PeriodIndex, board_matrix, default_period
 from plans.models import (
     Action,
@@ -17,6 +19,7 @@ from plans.models import (
     Aim,
     Plan,
     PlanStatus,
+    ProgressUpdate,
     StrategicObjective,
     SuccessCriterion,
 )
@@ -224,22 +227,113 @@ def kpi_rag_map() -> tuple[object, dict[int, object]]:
 
 def governance_paper(owner):
     """(plan, period, KPI RAG map, actions, flagged KPIs) for one monitoring body: its actions
-    with status, and the red/amber KPIs those actions link to, reds first."""
+    with status and latest commentary, and the KPIs those actions link to that are red or amber
+    for the trust or for an academy, reds first, each as (kpi, trust cell, the academies' red
+    and amber cells, which carry their heads' notes).
+
+    Queries: the actions and their links (actions_for_display, the latest commentary annotated
+    in the same query); periods, the board's default period and the board's figures (once,
+    then cached under the board's token, as kpi_rag_map's are).
+    """
     plan = active_plan()
     if plan is None:
         return None, None, {}, [], []
     actions = action_rows(
-        actions_for_display(Action.objects.filter(objective__plan=plan, monitors=owner))
+        with_latest_commentary(
+            actions_for_display(Action.objects.filter(objective__plan=plan, monitors=owner))
+        )
     )
-    period, rag = kpi_rag_map()
+    periods = PeriodIndex()
+    period = default_period(periods)
+    if period is None:
+        return plan, None, {}, actions, []
+
+    def compute() -> dict:
+        return {
+            row.kpi.pk: (row.trust, [cell for cell in row.cells if cell.outcome in _FLAGGED])
+            for row in board_matrix(period, periods).rows
+        }
+
+    figures = cached_value("kpi-flags", (period.pk,), compute, board_version())
+    rag = {pk: trust for pk, (trust, _cells) in figures.items()}
     flagged = {}
     for action in actions:
         for kpi in action.kpi_list:
-            cell = rag.get(kpi.pk)
-            if cell is not None and cell.outcome.value in ("red", "amber"):
-                flagged[kpi.pk] = (kpi, cell)
+            trust, cells = figures.get(kpi.pk, (None, []))
+            if trust is not None and (trust.outcome in _FLAGGED or cells):
+                flagged[kpi.pk] = (kpi, trust, cells)
     ordered = sorted(
         flagged.values(),
-        key=lambda pair: (pair[1].outcome.value != "red", pair[0].area_id, pair[0].position),
+        key=lambda item: (_worst(item) != Outcome.RED, item[0].area_id, item[0].position),
     )
     return plan, period, rag, actions, ordered
+
+
+_FLAGGED = (Outcome.RED, Outcome.AMBER)
+
+
+def _worst(item) -> Outcome:
+    """Red if the trust or any academy is red, else amber (a flagged KPI)."""
+    _kpi, trust, cells = item
+    reds = [c for c in [trust, *cells] if c.outcome == Outcome.RED]
+    return Outcome.RED if reds else Outcome.AMBER
+
+
+# --- The narrative beside exceptions: linked actions and their latest commentary --------------
+
+
+def with_latest_commentary(queryset):
+    """Actions with ``latest_commentary`` annotated: the newest progress update's, the same
+    update with_current_status() takes the status and date from (same query)."""
+    latest = ProgressUpdate.objects.filter(action=OuterRef("pk")).order_by(
+        "-date", "-created_at", "-pk"
+    )
+    return queryset.annotate(latest_commentary=Subquery(latest.values("commentary")[:1]))
+
+
+def kpi_actions(kpi_ids) -> dict[int, list[Action]]:
+    """The active plan's actions linked to each of these KPIs (KPI id → actions, in plan
+    order), each with its current status, the date and commentary of its latest update
+    (as with_current_status and with_latest_commentary annotate them), and ``academy_ids``,
+    the academies it names (none: the whole trust), for addresses().
+
+    Two queries whatever the number of KPIs or actions, and even for none (so a page's count
+    does not depend on whether anything is red): the links to these KPIs with their actions
+    and latest updates; the academies those actions name.
+    """
+    ids = sorted(set(kpi_ids)) or [0]  # no KPI has id 0: the queries run all the same
+    latest = ProgressUpdate.objects.filter(action=OuterRef("action_id")).order_by(
+        "-date", "-created_at", "-pk"
+    )
+    active = {"action__objective__plan__status": PlanStatus.ACTIVE}
+    links = (
+        Action.kpis.through.objects.filter(kpi_id__in=ids, **active)
+        .select_related("action__objective", "action__due_period")
+        .annotate(
+            latest_status=Subquery(latest.values("status")[:1]),
+            latest_update_on=Subquery(latest.values("date")[:1]),
+            latest_commentary=Subquery(latest.values("commentary")[:1]),
+        )
+        .order_by("action__objective__number", "action__position", "action_id")
+    )
+    named: dict[int, set[int]] = {}
+    for action_id, academy_id in Action.academies.through.objects.filter(
+        action__kpis__in=ids, **active
+    ).values_list("action_id", "academy_id"):
+        named.setdefault(action_id, set()).add(academy_id)
+    actions: dict[int, Action] = {}
+    found: dict[int, list[Action]] = {}
+    for link in links:
+        action = actions.setdefault(link.action_id, link.action)
+        action.latest_status = link.latest_status
+        action.latest_update_on = link.latest_update_on
+        action.latest_commentary = link.latest_commentary or ""
+        action.academy_ids = frozenset(named.get(link.action_id, ()))
+        found.setdefault(link.kpi_id, []).append(action)
+    return found
+
+
+def addresses(action: Action, academy_id: int) -> bool:
+    """Whether an action from kpi_actions addresses an academy: it names none (the whole
+    trust) or names this one — permissions.action_in_scope's rule, on the ids fetched."""
+    return not action.academy_ids or academy_id in action.academy_ids

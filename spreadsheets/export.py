@@ -24,7 +24,13 @@ from kpis import rag
 from kpis.models import KPI, Area, KPIValue, Period, Return, format_academic_year
 from kpis.selectors import Board, Cell, PeriodIndex, board_matrix, rule_in_words
 from plans.models import Action
-from plans.selectors import actions_for_display, active_plan
+from plans.selectors import (
+    actions_for_display,
+    active_plan,
+    addresses,
+    kpi_actions,
+    with_latest_commentary,
+)
 
 FILLS = {
     rag.Outcome.GREEN: "C6EFCE",
@@ -93,7 +99,13 @@ def board_pack(period: Period, academy_ids: set[int] | None = None) -> bytes:
     _write_legend(book.create_sheet("Legend"), board)
     _write_exceptions(book.create_sheet("Exceptions"), board)
     plan = active_plan()
-    actions = list(actions_for_display(Action.objects.filter(objective__plan=plan))) if plan else []
+    actions = (
+        list(
+            with_latest_commentary(actions_for_display(Action.objects.filter(objective__plan=plan)))
+        )
+        if plan
+        else []
+    )
     actions = [action for action in actions if permissions.action_in_scope(action, academy_ids)]
     _write_actions(book.create_sheet("Plan actions"), plan, actions)
     buffer = io.BytesIO()
@@ -172,11 +184,35 @@ def _write_legend(sheet, board: Board) -> None:
     sheet.column_dimensions["B"].width = 80
 
 
+EXCEPTION_COLUMNS = [
+    "KPI",
+    "Academy",
+    "Rating",
+    "Value",
+    "Trend",
+    "Why",
+    "Head's note",
+    "Note by",
+    "Plan actions (status, latest update, commentary)",
+]
+
+
 def _write_exceptions(sheet, board: Board) -> None:
-    sheet.append(["KPI", "Academy", "Rating", "Value", "Trend", "Why"])
+    """Every exception with the head's note and, for a red or amber one, the active plan's
+    actions linked to its KPI that address the academy ("no action addresses this" for a red
+    with none); then one row per academy whose return is not submitted (Board.unsubmitted)."""
+    sheet.append(EXCEPTION_COLUMNS)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for line, cell in board.exceptions():
+    exceptions = board.exceptions()
+    judged = (rag.Outcome.RED, rag.Outcome.AMBER)
+    linked = kpi_actions(line.kpi.pk for line, cell in exceptions if cell.outcome in judged)
+    for line, cell in exceptions:
+        actions = [
+            action
+            for action in linked.get(line.kpi.pk, [])
+            if addresses(action, cell.academy.pk)
+        ]
         sheet.append(
             [
                 safe_text(f"{line.kpi.code} {line.kpi.name}"),
@@ -185,18 +221,66 @@ def _write_exceptions(sheet, board: Board) -> None:
                 safe_text(cell.shown),
                 safe_text(cell.trend.label if cell.trend else ""),
                 safe_text(cell.judgement.explanation),
+                safe_text(cell.note),
+                safe_text(cell.note_by),
+                safe_text(_actions_in_words(actions, cell.outcome)),
             ]
         )
         sheet.cell(row=sheet.max_row, column=3).fill = PatternFill(
             "solid", fgColor=FILLS[cell.outcome]
         )
-    for letter, width in zip("ABCDEF", (50, 28, 14, 18, 24, 90), strict=True):
+        for column in (6, 7, 9):
+            sheet.cell(row=sheet.max_row, column=column).alignment = Alignment(wrap_text=True)
+    for academy, count in board.unsubmitted():
+        sheet.append(
+            [
+                safe_text(f"All {count} KPIs"),
+                safe_text(academy.name),
+                safe_text(f"{rag.Outcome.MISSING.symbol} {rag.Outcome.MISSING.label}"),
+                "",
+                "",
+                safe_text(f"Return not submitted — {count} KPIs"),
+            ]
+        )
+        sheet.cell(row=sheet.max_row, column=3).fill = PatternFill(
+            "solid", fgColor=FILLS[rag.Outcome.MISSING]
+        )
+    widths = (50, 28, 14, 18, 24, 60, 50, 20, 80)
+    for letter, width in zip("ABCDEFGHI", widths, strict=True):
         sheet.column_dimensions[letter].width = width
+
+
+def _actions_in_words(actions, outcome) -> str:
+    """ "Present to heads — On track, 4 Mar 2024: reviewed at the last meeting", one line each."""
+    if not actions:
+        return "No action addresses this" if outcome == rag.Outcome.RED else ""
+    return "\n".join(_action_in_words(action) for action in actions)
+
+
+def _action_in_words(action) -> str:
+    words = f"{action} — {action.status_label}"
+    if action.latest_update_on:
+        day = action.latest_update_on
+        words += f", {day.day} {day:%b %Y}"
+    if getattr(action, "latest_commentary", ""):
+        words += f": {action.latest_commentary}"
+    return words
 
 
 def _write_actions(sheet, plan, actions) -> None:
     sheet.append(
-        ["Objective", "Aim", "Action", "Responsibility", "KPIs", "Monitored by", "Due", "Status"]
+        [
+            "Objective",
+            "Aim",
+            "Action",
+            "Responsibility",
+            "KPIs",
+            "Monitored by",
+            "Due",
+            "Status",
+            "Latest update",
+            "Latest commentary",
+        ]
     )
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -215,11 +299,15 @@ def _write_actions(sheet, plan, actions) -> None:
                 safe_text(" and ".join(o.name or o.code for o in action.monitors.all())),
                 action.due,
                 safe_text(status),
+                action.latest_update_on,
+                safe_text(action.latest_commentary or ""),
             ]
         )
-        if action.due:
-            sheet.cell(row=sheet.max_row, column=7).number_format = "d mmm yyyy"
-    for letter, width in zip("ABCDEFGH", (40, 40, 70, 16, 16, 30, 12, 24), strict=True):
+        for column, day in ((7, action.due), (9, action.latest_update_on)):
+            if day:
+                sheet.cell(row=sheet.max_row, column=column).number_format = "d mmm yyyy"
+    widths = (40, 40, 70, 16, 16, 30, 12, 24, 12, 70)
+    for letter, width in zip("ABCDEFGHIJ", widths, strict=True):
         sheet.column_dimensions[letter].width = width
 
 

@@ -47,15 +47,33 @@ _AFTER = {
     for trend in (None, *rag.Trend)
     for demo in (False, True)
 }
+# The head's note (issue 15): a visible mark on the cell, its words in the tip, which the
+# cell's aria-describedby reads out.
+_NOTE_MARK = format_html(
+    ' <span class="rag-note-mark" aria-hidden="true">{}</span>'
+    '<span class="visually-hidden">, {}</span>',
+    "✎",
+    "has a note",
+)
 # {0} classes, {1} tooltip id, {2} symbol and label, {3} value, {4} trend and demo mark,
-# {5} explanation.
+# {5} explanation, {6} after the marks (note mark, the trust's coverage, the target that
+# applied), {7} more in the tip (the note and who wrote it, why there is no trend).
 _CELL = (
     '<td class="{0}"><span class="rag-cell" tabindex="0" aria-describedby="{1}">'
-    '{2}<span class="rag-value">{3}</span>{4}'
-    '<span class="rag-tip" role="tooltip" id="{1}">{5}</span></span></td>'
+    '{2}<span class="rag-value">{3}</span>{4}{6}'
+    '<span class="rag-tip" role="tooltip" id="{1}">{5}{7}</span></span></td>'
 )
 # A cell that does not apply shows its symbol and label but no value.
 _CELL_NOT_APPLICABLE = _CELL.replace('<span class="rag-value">{3}</span>', "")
+# The same cells for the many that have no note nor anything else extra: two arguments fewer.
+_CELL_PLAIN = _CELL.replace("{6}", "").replace("{7}", "")
+_CELL_PLAIN_NOT_APPLICABLE = _CELL_NOT_APPLICABLE.replace("{6}", "").replace("{7}", "")
+_COVERAGE = (
+    '<span class="rag-coverage">{}<span class="visually-hidden"> academies reported</span></span>'
+)
+_TARGET = '<span class="rag-target"><span class="visually-hidden">Target: </span>{}</span>'
+_TIP_NOTE = '<span class="rag-tip-note">Note: “{}”{}</span>'
+_TIP_TREND = '<span class="rag-tip-note">Trend: {}</span>'
 
 
 def _escape(text) -> SafeString:
@@ -66,26 +84,60 @@ def _escape(text) -> SafeString:
 
 @register.filter
 def counts_for(board, key: str) -> dict[str, int]:
-    """Red/amber/green counts of one matrix column: an academy's slug, or "trust"."""
+    """Red/amber/green/missing counts of one matrix column: an academy's slug, or "trust"."""
     if key == "trust":
         counter = board.counts.get(None, {})
     else:
         academy = next((a for a in board.academies if a.slug == key), None)
         counter = board.counts.get(academy.pk if academy else -1, {})
-    return {outcome: counter.get(outcome, 0) for outcome in ("red", "amber", "green")}
+    return {outcome: counter.get(outcome, 0) for outcome in ("red", "amber", "green", "missing")}
+
+
+def _narrative(cell, with_target: bool) -> tuple[SafeString, SafeString]:
+    """The cell's pieces after its marks and in its tip: the note mark, the trust's coverage
+    ("4 of 5") and, when asked, the target that applied; the note with who wrote it and the
+    trust's trend note. Only cells that have any of them come here (most matrix cells don't)."""
+    after, tip = [], []
+    if cell.note:
+        after.append(_NOTE_MARK)
+        by = f" — {cell.note_by}" if cell.note_by else ""
+        tip.append(_TIP_NOTE.format(_escape(cell.note), _escape(by)))
+    if cell.academy is None:
+        if coverage := cell.coverage:
+            after.append(_COVERAGE.format(_escape(coverage)))
+        if cell.trend_note:
+            tip.append(_TIP_TREND.format(_escape(cell.trend_note)))
+    if with_target and cell.target_words:
+        after.append(_TARGET.format(_escape(cell.target_words)))
+    return SafeString("".join(after)), SafeString("".join(tip))
 
 
 @register.filter
-def rag_cell(cell) -> SafeString:
+def rag_cell(cell, show: str = "") -> SafeString:
     """One RAG table cell: colour AND symbol AND (for screen readers) label, value, trend and
-    explanation, which also shows on hover and keyboard focus.
+    explanation, which also shows on hover and keyboard focus; the head's note (a visible ✎
+    mark, the words in the tip), the trust cell's coverage ("4 of 5") under its value and
+    its trend note in the tip; with ``show="target"`` (the scorecard) the target that applied
+    to that value, under it.
 
     One format_html call rather than an {% include %}: the matrix has thousands of cells and
-    an include per cell dominated its rendering time.
+    an include per cell dominated its rendering time. Cells with no note (most of them) take
+    the fast path with no formatting of their own beyond that call.
     """
     judgement = cell.judgement
     outcome = judgement.outcome
     applies = outcome != rag.Outcome.NOT_APPLICABLE
+    if not (cell.note or cell.academy is None or show):
+        return format_html(
+            _CELL_PLAIN if applies else _CELL_PLAIN_NOT_APPLICABLE,
+            _CLASSES[outcome, cell.is_exception],
+            _escape(cell.tip_id),
+            _JUDGED[outcome],
+            _escape(cell.shown) if applies else _NOTHING,
+            _AFTER[cell.trend, cell.is_demo],
+            _escape(judgement.explanation),
+        )
+    after, tip = _narrative(cell, show == "target")
     return format_html(
         _CELL if applies else _CELL_NOT_APPLICABLE,
         _CLASSES[outcome, cell.is_exception],
@@ -94,14 +146,16 @@ def rag_cell(cell) -> SafeString:
         _escape(cell.shown) if applies else _NOTHING,
         _AFTER[cell.trend, cell.is_demo],
         _escape(judgement.explanation),
+        after,
+        tip,
     )
 
 
 @register.filter
-def rag_cells(cells) -> SafeString:
+def rag_cells(cells, show: str = "") -> SafeString:
     """A run of RAG cells (a matrix row, a series): one filter call instead of one per cell,
     which on a 9,000-cell matrix saves the template engine's per-variable work.
 
     The cells are safe strings from format_html, so their concatenation is too (as Django's
     own NodeList.render joins rendered nodes)."""
-    return SafeString("".join([rag_cell(cell) for cell in cells]))
+    return SafeString("".join([rag_cell(cell, show) for cell in cells]))

@@ -190,8 +190,9 @@ def test_the_overview_shows_a_governor_only_their_academys_exceptions_and_return
     assert {a.slug for a, _ in trustee.context["completeness"]} == ALL_SLUGS
     mine = governor.context["exceptions"]
     assert mine, "the demo values give Moreton exceptions"
-    assert {cell.academy.slug for _, cell in mine} == {MORETON}
-    assert {cell.academy.slug for _, cell in trustee.context["exceptions"]} > {MORETON}
+    # Each exception is (row, cell, linked actions) since issue 15.
+    assert {cell.academy.slug for _, cell, _ in mine} == {MORETON}
+    assert {cell.academy.slug for _, cell, _ in trustee.context["exceptions"]} > {MORETON}
     page = governor.content.decode()
     exceptions = section(page, "exceptions-heading", "returns-heading")
     assert scorecard_slugs(exceptions) == {MORETON}
@@ -240,13 +241,14 @@ def test_a_governance_paper_lists_a_governor_only_trust_wide_actions_and_their_a
     assert governor_b == monitored & trust_wide_actions(trust)
     # Its flagged KPIs are those the listed actions link to.
     linked = {k.pk for a in Action.objects.filter(pk__in=governor) for k in a.kpis.all()}
-    assert {kpi.pk for kpi, _ in governor_response.context["flagged"]} <= linked
+    # Each flagged KPI is (kpi, trust cell, academies' red and amber cells) since issue 15.
+    assert {kpi.pk for kpi, *_ in governor_response.context["flagged"]} <= linked
 
 
 def test_a_governance_paper_flags_no_kpi_only_an_unseen_action_links(clients, trust, demo):
     board = Owner.objects.get(code="BOARD")
     trustee_flags = clients("trustee").get(reverse("plans:monitoring", args=["board"]))
-    flagged = {kpi.pk for kpi, _ in trustee_flags.context["flagged"]}
+    flagged = {kpi.pk for kpi, *_ in trustee_flags.context["flagged"]}
     assert flagged, "the demo values give the Trust Board's paper amber KPIs"
     # Every action of the board's paper now names Penn Hall: a Moreton governor sees none.
     penn = Academy.objects.get(slug="penn-hall-school")
@@ -489,7 +491,7 @@ def test_templates_never_test_role_names():
     [
         # The trustees' counts pinned (with each query named) in tests/kpis/test_board_pages.py
         # and tests/plans/test_plan_views.py.
-        pytest.param(HOME, 16, id="overview"),
+        pytest.param(HOME, 18, id="overview"),
         pytest.param(MATRIX, 12, id="matrix"),
         pytest.param(reverse("kpis:detail", args=["2.1"]), 11, id="kpi-detail"),
         pytest.param(reverse("academies:scorecard", args=[MORETON]), 14, id="scorecard"),

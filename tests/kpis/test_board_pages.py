@@ -109,13 +109,15 @@ def test_board_overview_runs_a_fixed_number_of_queries(
     client_for, demo_values, django_assert_num_queries
 ):
     client = client_for("trustee")
-    # 1 session, 2 user, 3 periods, 4 academies, 5 active plan, 6 board version token
-    # (fragment cache), 7 KPIs with areas, 8 academy targets, 9 published values,
-    # 10 national figures (7–10: the exceptions, when not cached), 11 returns of the period,
-    # 12 plan version token (the plan's roll-up is cached under it and the board's), 13 its
-    # objectives, 14 actions with their latest status (13–14 when not cached), 15 the user's
-    # groups (header), 16 demo-data flag (banner)
-    with django_assert_num_queries(16):
+    # 1 session, 2 user, 3 periods, 4 academies, 5 active plan, 6 board version token,
+    # 7 plan version token (the exceptions, which show linked plan actions, and the plan's
+    # roll-up are cached under both), 8 KPIs with areas, 9 academy targets, 10 published
+    # values, 11 national figures, 12 the plan actions linked to the red and amber KPIs with
+    # their latest update, 13 the academies those actions name (8–13: the exceptions, when
+    # not cached; 12–13 added by issue 15's narrative), 14 returns of the period, 15 the
+    # plan's objectives, 16 actions with their latest status (15–16 when not cached), 17 the
+    # user's groups (header), 18 demo-data flag (banner)
+    with django_assert_num_queries(18):
         client.get(reverse("home") + "?period=2023-24-autumn")
 
 

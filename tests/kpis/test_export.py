@@ -42,6 +42,7 @@ LABELS = {
     "FFFFFF": "– Not applicable",
     "F2F2F2": "· No target",
 }
+EXCEPTION_NARRATIVE = ["Head's note", "Note by", "Plan actions (status, latest update, commentary)"]
 ROLES = ["trustee", "governor", "head_a", "head_b", "exec_head", "central", "admin"]
 
 
@@ -131,7 +132,8 @@ def test_the_exceptions_sheet_lists_every_red_and_missing_cell(demo):
 
     rows = rows_of(book["Exceptions"])
 
-    assert rows[0] == ["KPI", "Academy", "Rating", "Value", "Trend", "Why"]
+    # Issue 15 (H5b): the head's note, who wrote it and the linked plan actions follow "Why".
+    assert rows[0] == ["KPI", "Academy", "Rating", "Value", "Trend", "Why", *EXCEPTION_NARRATIVE]
     listed = {
         rating: {(r[0], r[1]) for r in rows[1:] if r[2] == rating}
         for rating in ("✗ Red", "? Missing", "! Amber")
@@ -161,6 +163,9 @@ def test_the_plan_actions_sheet_lists_every_action_with_its_status(demo, cast):
         "Monitored by",
         "Due",
         "Status",
+        # Issue 15 (H5b): each action's latest update and its commentary.
+        "Latest update",
+        "Latest commentary",
     ]
     assert len(rows) - 1 == Action.objects.count() == 52
     labels = {status.label for status in ActionStatus}
