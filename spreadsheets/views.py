@@ -121,7 +121,12 @@ def upload(request: HttpRequest) -> HttpResponse:
                 # What the person saw: confirming refuses if any of these returns moved on.
                 "versions": [[a, y, t, v] for (a, (y, t)), v in preview.return_versions.items()],
             }
-        return render(request, "kpis/import_preview.html", {"preview": preview, "token": token})
+        plan_changes = counts_in_words(preview.plan.counts) if preview.plan else []
+        return render(
+            request,
+            "kpis/import_preview.html",
+            {"preview": preview, "token": token, "plan_changes": plan_changes},
+        )
     return render(
         request,
         "kpis/import_upload.html",
@@ -163,6 +168,32 @@ def confirm(request: HttpRequest) -> HttpResponse:
     summary = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in counts.items() if n)
     messages.success(request, f"Imported {pending['filename']}: {summary or 'no changes'}.")
     return redirect("imports:upload")
+
+
+# What an import's counts ("objectives_created": 2) count, in the words of the page.
+COUNTED = {
+    "plans": "Plans",
+    "objectives": "Strategic objectives",
+    "aims": "Aims",
+    "actions": "Actions",
+    "periods": "Periods",
+    "values": "KPI values",
+    "returns": "Returns",
+}
+HOW = {"created": "new", "updated": "updated", "changed": "changed", "unchanged": "unchanged"}
+
+
+def counts_in_words(counts: dict[str, int]) -> list[str]:
+    """{"objectives_created": 2, "objectives_updated": 3, "aims_created": 0} as
+    ["Strategic objectives: 2 new, 3 updated"]: one line per kind of thing, in the order given,
+    leaving out what is zero."""
+    lines: dict[str, list[str]] = {}
+    for key, n in counts.items():
+        thing, _, how = key.rpartition("_")
+        if n:
+            words = COUNTED.get(thing, thing.replace("_", " ").capitalize())
+            lines.setdefault(words, []).append(f"{n} {HOW.get(how, how)}")
+    return [f"{thing}: {', '.join(parts)}" for thing, parts in lines.items()]
 
 
 @import_permission_required
