@@ -54,6 +54,15 @@ class EntryRow:
     amber: Decimal = Decimal(0)
 
     @property
+    def error_here(self) -> str:
+        """The error without the KPI's name, which the row already shows."""
+        return self.error.removeprefix(f"{self.kpi.code} {self.kpi.name}: ")
+
+    @property
+    def problem_here(self) -> str:
+        return self.problem.removeprefix(f"{self.kpi.code} {self.kpi.name}: ")
+
+    @property
     def anchor(self) -> str:
         return f"row-{self.kpi.pk}"
 
