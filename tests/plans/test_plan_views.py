@@ -204,7 +204,7 @@ def test_plan_page_shows_the_active_plan_as_objectives_aims_and_actions(client_f
 
     # "Present and gain buy-in from headteachers": responsibility NLI, monitored by Trust Board.
     row = action_rows(page)[action_named(trust, "Present and gain buy-in").pk]
-    assert '<abbr title="NLI">NLI</abbr>' in row
+    assert '<span class="owner">NLI</span>' in row  # visible text, no hover-only title
     assert "Trust Board" in words(row)
     assert "Not started" in words(row)
     assert "none" in words(row)  # no update yet
@@ -222,8 +222,8 @@ def test_plan_page_shows_owner_names_due_status_and_last_update(client_for, trus
         status=ActionStatus.ON_TRACK,
     )
     row = action_rows(main_of(client_for("trustee").get(reverse("plans:plan"))))[action.pk]
-    assert '<abbr title="TBR">TBR</abbr>' in row
-    assert '<abbr title="Central Team">CT</abbr> <span class="small">Central Team</span>' in row
+    assert '<span class="owner">TBR</span>' in row
+    assert '<span class="owner">CT <span class="owner-name">(Central Team)</span></span>' in row
     assert "14 Mar 2099" in row
     assert "On track" in words(row)
     assert "5 Feb 2024" in row
