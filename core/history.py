@@ -161,9 +161,13 @@ def field_changes(
         if before != after:
             label = labels.get(model_field.name) or _label(model_field)
             changes.append(Change(label, old=before, new=after))
+    old_links = snapshots.get(old.history_id, {}) if old is not None else {}
+    new_links = snapshots.get(new.history_id, {})
+    if old_links is None or new_links is None:  # not recorded (_links_unrecorded): say nothing
+        m2m_fields = []
     for m2m_field in m2m_fields:
-        before = set(snapshots.get(old.history_id, {}).get(m2m_field.name, [])) if old else set()
-        after = set(snapshots.get(new.history_id, {}).get(m2m_field.name, []))
+        before = set(old_links.get(m2m_field.name, []))
+        after = set(new_links.get(m2m_field.name, []))
         if before != after:
             changes.append(
                 Change(
@@ -179,6 +183,18 @@ def _own_fields(record) -> tuple:
     """The record's own (not many-to-many) field values."""
     fields = getattr(record, "tracked_fields", ())
     return tuple(getattr(record, f.attname) for f in fields if not f.primary_key)
+
+
+def _links_unrecorded(run: list, snapshots: dict) -> bool:
+    """Whether a save's record carries no links because none were recorded, not because there
+    were none: simple-history's bulk helpers (an import, the demo) write one record per object
+    and no link rows. A save through ``save()`` that leaves links unchanged also writes one
+    record, but with its links; one that removes them writes more records (one per ``set()``).
+    So a lone change record with no link at all is taken as unrecorded. (A lone creation record
+    with none is taken at its word: an action created with no links is one; a bulk-created
+    one's links are not known.)"""
+    links = snapshots.get(run[-1].history_id)
+    return len(run) == 1 and run[0].history_type == "~" and bool(links) and not any(links.values())
 
 
 def group_saves(records: Sequence[models.Model], window: datetime.timedelta = WINDOW) -> list:
@@ -220,10 +236,14 @@ def entries(
     not given, so pass ``before`` among the records it was read for)."""
     if snapshots is None:
         snapshots = m2m_snapshots([*([before] if before else []), *records])
+    snapshots = dict(snapshots)  # the unrecorded ones are replaced below
     result = []
     previous = before
     for run in group_saves(records, window):
         last = run[-1]
+        if _links_unrecorded(run, snapshots):
+            # As they were at the save before (None: unknown, so no link change is claimed).
+            snapshots[last.history_id] = snapshots.get(previous.history_id) if previous else None
         kind = (
             "deleted"
             if last.history_type == "-"

@@ -12,6 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from simple_history.utils import bulk_update_with_history
 
 from academies.models import Owner
 from core import history
@@ -308,3 +309,17 @@ def test_a_deleted_value_says_what_it_held(attendance, cast):
     deleted = kpi_views._history_lines(attendance.kpi, records)[-1]
     assert deleted.kind == "deleted"
     assert change_lines(deleted) == {("Value", "55%", "", (), ())}
+
+
+def test_a_bulk_update_that_recorded_no_links_claims_no_link_change(action, cast):
+    # simple-history's bulk helpers (the demo's due dates, a plan sheet's updates) write one
+    # record and no link rows: the links did not change, the next edit's changes are its own.
+    edit(action, cast["central"], due_date=OCT_21)
+    action.due_date = JAN_31
+    del action._history_user  # a script's write: nobody's
+    bulk_update_with_history([action], Action, ["due_date"], default_change_reason="Demo data")
+    edit(action, cast["central"], responsible=[Owner.objects.get(code="LJO")])
+    bulk, edited = action_entries(action)[-2:]
+    assert change_lines(bulk) == {("Due date", "21 Oct 2026", "31 Jan 2027", (), ())}
+    assert bulk.reason == "Demo data"
+    assert change_lines(edited) == {("Responsibility", "", "", ("LJO",), ("TBR",))}
