@@ -68,6 +68,11 @@ class Plan(models.Model):
             return format_academic_year(self.start_year)
         return f"{self.start_year}–{self.end_year}"
 
+    def covers(self, period: Period) -> bool:
+        """Whether the period is in one of the plan's academic years: a plan of 2019–2022
+        covers 2019/20 to 2021/22, one of 2023–2024 covers 2023/24."""
+        return self.start_year <= period.year_start <= max(self.start_year, self.end_year - 1)
+
 
 class StrategicObjective(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="objectives")

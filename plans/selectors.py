@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.cache import cached_value
 from kpis.cache import board_version
+from kpis.models import PUBLISHED_STATUSES, Period, Return
 from kpis.rag import Outcome
 from kpis.selectors import PeriodIndex, board_matrix, default_period
 from plans.models import (
@@ -96,12 +97,24 @@ class Section:
     def status_counts(self):
         return [(s.label, self.by_status[s.value]) for s in ActionStatus if self.by_status[s.value]]
 
+    # Set by plan_tree: the aims first shown here (with their titles) and those an earlier
+    # section of the objective already showed (named by number only), so a plan whose actions
+    # and criteria serve groups of aims shows each aim's title once.
+    new_aims: list = field(default_factory=list)
+    aims_above: list = field(default_factory=list)
+
     @property
     def numbers(self) -> str:
         numbers = [aim.number for aim in self.aims]
         if not numbers:
             return "(no aim)"
         return numbers[0] if len(numbers) == 1 else f"{numbers[0]}–{numbers[-1]}"
+
+    @property
+    def numbers_above(self) -> str:
+        """ "5.1, 5.2 and 5.3": the aims shown in an earlier section."""
+        numbers = [aim.number for aim in self.aims_above]
+        return numbers[0] if len(numbers) == 1 else f"{', '.join(numbers[:-1])} and {numbers[-1]}"
 
 
 @dataclass
@@ -141,10 +154,17 @@ def plan_tree(
         return sections[key]
 
     if not filtered:
-        for aim in aims.values():
-            section_for(aim.objective_id, [aim.pk])
         for criterion in criteria:
             section_for(criterion.objective_id, [a.pk for a in criterion.aims.all()])
+        for action in actions:
+            aims_of = getattr(action, "aim_list", None) or action.aims.all()
+            section_for(action.objective_id, [a.pk for a in aims_of])
+        # An aim that nothing serves still gets its own (empty) section, to be seen and edited;
+        # one served with others only (a group of the 2019–2022 plan) does not: it would repeat.
+        served = {pk for (_objective, aim_ids) in sections for pk in aim_ids}
+        for aim in aims.values():
+            if aim.pk not in served:
+                section_for(aim.objective_id, [aim.pk])
     for action in actions:
         aims_of = getattr(action, "aim_list", None) or action.aims.all()
         section = section_for(action.objective_id, [a.pk for a in aims_of])
@@ -161,7 +181,13 @@ def plan_tree(
         nodes[objective_id].sections.append(section)
     result = []
     for node in nodes.values():
-        node.sections.sort(key=lambda s: (s.aims[0].position if s.aims else 10_000, len(s.aims)))
+        # A group comes after the last aim it serves (5.1, 5.2, 5.3, then "5.1–5.3 together").
+        node.sections.sort(key=lambda s: (s.aims[-1].position if s.aims else 10_000, len(s.aims)))
+        shown: set[int] = set()
+        for section in node.sections:
+            section.new_aims = [aim for aim in section.aims if aim.pk not in shown]
+            section.aims_above = [aim for aim in section.aims if aim.pk in shown]
+            shown.update(aim.pk for aim in section.aims)
         if filtered and not node.by_status:
             continue
         result.append(node)
@@ -179,7 +205,7 @@ class PlanTreeView:
 
 def plan_tree_view(plan: Plan, actions, *, filtered: bool, today: datetime.date) -> PlanTreeView:
     """The tree of ``actions`` (a queryset of the plan's actions), with the KPI RAG map."""
-    period, rag = kpi_rag_map()
+    period, rag = kpi_rag_map(plan)
     chosen = action_rows(actions_for_display(actions), today)
     return PlanTreeView(plan_tree(plan, chosen, filtered=filtered, today=today), rag, period)
 
@@ -207,14 +233,18 @@ def deletion_summary(item: StrategicObjective | Aim | Action) -> list[str]:
     return [f"{item.updates.count()} progress update(s)"]
 
 
-def kpi_rag_map() -> tuple[object, dict[int, object]]:
+def kpi_rag_map(plan: Plan | None = None) -> tuple[object, dict[int, object]]:
     """(period, each KPI's trust-column cell) for the board's default period.
 
     "Current RAG" of a KPI linked to an action: the trust's, in the latest period closed with
-    published returns (the period the board opens on).
+    published returns (the period the board opens on). Ratings are shown for a plan's own
+    years only: for a ``plan`` that does not cover that period (an archived 2019–2022 plan
+    read in 2024), its own last period with published returns, and none if it has none.
     """
     periods = PeriodIndex()
     period = default_period(periods)
+    if period is not None and plan is not None and not plan.covers(period):
+        period = plan_rating_period(plan, periods)
     if period is None:
         return None, {}
 
@@ -223,6 +253,22 @@ def kpi_rag_map() -> tuple[object, dict[int, object]]:
         return {row.kpi.pk: row.trust for row in board.rows}
 
     return period, cached_value("kpi-rag", (period.pk,), compute, board_version())
+
+
+def plan_rating_period(plan: Plan, periods: PeriodIndex) -> Period | None:
+    """The latest of the plan's own periods with a published return (closed first), or None
+    (one query; asked only for a plan that does not cover the board's period)."""
+    own = [p for p in periods.periods if plan.covers(p)]
+    if not own:
+        return None
+    published = set(
+        Return.objects.filter(status__in=PUBLISHED_STATUSES, period__in=own).values_list(
+            "period_id", flat=True
+        )
+    )
+    candidates = [p for p in own if p.pk in published]
+    closed = [p for p in candidates if not p.is_open]
+    return (closed or candidates or [None])[-1]
 
 
 def governance_paper(owner):

@@ -72,6 +72,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         )
     )
     can_edit = permissions.may_edit_plan(request.user) and plan.status != PlanStatus.ARCHIVED
+    others = [other for other in plans if other != plan]  # linked: "Earlier plans: …"
     today = timezone.localdate()
     # The template caches the tree ({% cache %}) under the plan's and the board's version token,
     # the day (overdue depends on it), who may edit, the filter and the academies in view; the
@@ -95,6 +96,12 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         {
             "plan": plan,
             "plans": plans,
+            "other_plans": others,
+            "others_label": (
+                "Earlier plans"
+                if all(other.start_year < plan.start_year for other in others)
+                else "Other plans"
+            ),
             "filter": action_filter,
             "filtered": filtered,
             "can_edit": can_edit,

@@ -1,4 +1,4 @@
-"""Load the Amethyst demo: trust, KPI framework, 2023/24 plan, demo users and demo values."""
+"""Load the Amethyst demo: trust, KPI framework, both seed plans, demo users and demo values."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -17,7 +17,8 @@ from plans.services import load_plan
 class Command(BaseCommand):
     help = (
         "Load the Amethyst Academies Trust demo (idempotent): academies, owners, KPI framework, "
-        "the 2023/24 plan, demo users for every role and seeded demo values for 2022/23–2023/24."
+        "the 2023/24 plan (active) and the 2019–2022 plan (archived), demo users for every role "
+        "and seeded demo values and progress for 2022/23–2023/24, dated as in the seed."
     )
 
     @transaction.atomic
@@ -27,6 +28,9 @@ class Command(BaseCommand):
         load_framework(data=read_fixture("amethyst_kpis.yaml"))
         plan, created = load_plan(data=read_fixture("plan_amethyst_2023_24.yaml"))
         self.stdout.write(f"Plan: {plan} ({'loaded' if created else 'already there'})")
+        # The other seed's plan, archived: readable from the plan page, not editable.
+        earlier, created = load_plan(data=read_fixture("plan_2019_2022.yaml"))
+        self.stdout.write(f"Plan: {earlier} ({'loaded' if created else 'already there'})")
 
         User = get_user_model()
         academies = {academy.slug: academy for academy in Academy.objects.all()}
