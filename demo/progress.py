@@ -1,7 +1,9 @@
 """Demo progress for the Amethyst plan: due dates and updates in every status, some overdue.
 
-Dates are relative to the day the demo is loaded, so the demo stays alive: most actions are
-due in the coming months, a few are past due and not complete (shown overdue).
+Dates are the seed's (demo/dates.py): each action is due by the date its own text names, or on a
+day of the plan's year 2023/24 when it names none; updates are dated in that year up to the
+summer 2024 collection (AS_OF). Updates go through plans.services.progress_update_post, which
+checks their dates as the form does.
 """
 
 from __future__ import annotations
@@ -10,10 +12,12 @@ import datetime
 import random
 
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_update_with_history
 
+from demo.dates import AS_OF, YEAR_END, YEAR_START, named_window
 from plans.cache import bump_plan_version
 from plans.models import Action, ActionStatus, Plan, ProgressUpdate
+from plans.services import progress_update_post
 
 COMMENTARY = {
     ActionStatus.ON_TRACK: "Demo: progressing as planned; reviewed at the last meeting.",
@@ -22,17 +26,38 @@ COMMENTARY = {
     ActionStatus.COMPLETE: "Demo: done; evidence filed with the clerk.",
     ActionStatus.NOT_STARTED: "",
 }
-# The statuses the demo's latest updates cycle through: every status appears.
+# The statuses the demo's latest updates cycle through: every status appears, and at the end
+# of its year (AS_OF) a plan has a good share of its actions complete.
 CYCLE = [
     ActionStatus.ON_TRACK,
-    ActionStatus.ON_TRACK,
+    ActionStatus.COMPLETE,
     ActionStatus.AT_RISK,
     ActionStatus.COMPLETE,
     ActionStatus.OFF_TRACK,
+    ActionStatus.COMPLETE,
     ActionStatus.ON_TRACK,
     None,  # no update yet: not started
+    ActionStatus.COMPLETE,
     ActionStatus.NOT_STARTED,
 ]
+
+
+def _day_between(rng: random.Random, first: datetime.date, last: datetime.date) -> datetime.date:
+    if last <= first:
+        return last
+    return first + datetime.timedelta(days=rng.randint(0, (last - first).days))
+
+
+def _due_date(
+    rng: random.Random, window: tuple[datetime.date, datetime.date] | None, status
+) -> datetime.date:
+    """The last day of the date the text names; otherwise a day of the plan's year: late in
+    it for an action still in progress at AS_OF (a few of them already past due then)."""
+    if window is not None:
+        return window[1]
+    if status == ActionStatus.COMPLETE:
+        return _day_between(rng, YEAR_START + datetime.timedelta(days=30), AS_OF)
+    return _day_between(rng, AS_OF - datetime.timedelta(days=60), YEAR_END)
 
 
 def generate_demo_progress(*, plan: Plan, author, seed: int = 2023, today=None) -> int:
@@ -40,40 +65,45 @@ def generate_demo_progress(*, plan: Plan, author, seed: int = 2023, today=None) 
     if ProgressUpdate.objects.filter(action__objective__plan=plan).exists():
         return 0
     today = today or timezone.localdate()
+    last_day = min(AS_OF, today)  # an update is never dated after today
     rng = random.Random(seed)
     actions = list(
         Action.objects.filter(objective__plan=plan).order_by("objective__number", "position")
     )
-    updates = []
+    made = 0
     for index, action in enumerate(actions):
         status = CYCLE[index % len(CYCLE)]
-        # Every fifth action is past due; the rest are due within the year.
-        offset = -rng.randint(5, 60) if index % 5 == 2 else rng.randint(20, 330)
-        action.due_date = today + datetime.timedelta(days=offset)
+        window = named_window(action.description)
+        if window is not None and window[1] < YEAR_START:
+            status = ActionStatus.COMPLETE  # due before the plan's year began: it was done
+        action.due_date = _due_date(rng, window, status)
         if status is None:
             continue
-        first = today - datetime.timedelta(days=rng.randint(40, 90))
-        if status != ActionStatus.ON_TRACK:
-            updates.append(
-                ProgressUpdate(
-                    action=action,
-                    date=first,
-                    author=author,
-                    status=ActionStatus.ON_TRACK,
-                    commentary=COMMENTARY[ActionStatus.ON_TRACK],
-                )
-            )
-        updates.append(
-            ProgressUpdate(
+        if status == ActionStatus.COMPLETE:
+            # Done by its due date, within the date its text names.
+            earliest = window[0] if window else action.due_date - datetime.timedelta(days=20)
+            final = _day_between(rng, earliest, min(action.due_date, last_day))
+        else:
+            final = last_day - datetime.timedelta(days=rng.randint(1, 30))
+        dates = [final]
+        if status in (ActionStatus.AT_RISK, ActionStatus.OFF_TRACK, ActionStatus.COMPLETE):
+            dates.insert(0, final - datetime.timedelta(days=rng.randint(30, 60)))
+        for number, date in enumerate(dates):
+            latest = number == len(dates) - 1
+            shown = status if latest else ActionStatus.ON_TRACK
+            progress_update_post(
                 action=action,
-                date=today - datetime.timedelta(days=rng.randint(1, 30)),
-                author=author,
-                status=status,
-                commentary=COMMENTARY[status],
-                evidence_url="https://example.org/evidence/demo" if status == "complete" else "",
+                user=author,
+                date=date,
+                status=shown,
+                commentary=COMMENTARY[shown],
+                evidence_url="https://example.org/evidence/demo"
+                if shown == ActionStatus.COMPLETE
+                else "",
             )
-        )
+            made += 1
+    # Only the due date changes, so one bulk update (with history) rather than action_edit,
+    # which replaces every link of the action.
     bulk_update_with_history(actions, Action, ["due_date"], default_change_reason="Demo data")
-    bulk_create_with_history(updates, ProgressUpdate, default_change_reason="Demo data")
     bump_plan_version()  # bulk writes send no signals
-    return len(updates)
+    return made

@@ -7,12 +7,15 @@ realistic mix of green, amber, red and missing.
 
 from __future__ import annotations
 
+import datetime
 import random
 from decimal import Decimal
 
+from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from academies.models import Academy
+from demo.dates import period_due_date
 from kpis.cache import bump_board_version
 from kpis.models import (
     KPI,
@@ -40,11 +43,15 @@ NATIONAL = {"1.1": Decimal("46.3"), "1.3": Decimal("45.3")}
 
 
 def demo_periods() -> list[Period]:
-    """2022/23 and 2023/24, three terms each; 2023/24 summer is the open collection period."""
+    """2022/23 and 2023/24, three terms each, the seed's own years; 2023/24 summer is the open
+    collection period. Each has its collection deadline (demo.dates.period_due_date)."""
     periods = []
     for year_start in (2022, 2023):
         for term in Term:
             period, _ = Period.objects.get_or_create(year_start=year_start, term=term)
+            if period.due_date is None:
+                period.due_date = period_due_date(period)
+                period.save(update_fields=["due_date"])
             periods.append(period)
     current = periods[-1]
     Period.objects.exclude(pk=current.pk).filter(pk__in=[p.pk for p in periods]).update(
@@ -115,6 +122,20 @@ def _return_status(academy: Academy, period: Period) -> ReturnStatus | None:
     return SUMMER_STATES.get(academy.slug)
 
 
+def _return_times(period: Period, status: ReturnStatus) -> dict:
+    """When a demo return was submitted and approved: three days before the period's deadline,
+    approved a week after it (a draft was never submitted)."""
+    if status == ReturnStatus.DRAFT:
+        return {}
+    deadline = datetime.datetime.combine(
+        period.due_date, datetime.time(12), tzinfo=timezone.get_current_timezone()
+    )
+    times = {"submitted_at": deadline - datetime.timedelta(days=3)}
+    if status == ReturnStatus.APPROVED:
+        times["approved_at"] = deadline + datetime.timedelta(days=7)
+    return times
+
+
 def generate_demo_values(*, seed: int = 2023) -> int:
     """Create demo values, returns and national figures once; returns the values created."""
     if KPIValue.objects.filter(is_demo=True).exists():
@@ -145,7 +166,13 @@ def generate_demo_values(*, seed: int = 2023) -> int:
                 continue
             reason = SENT_BACK_REASON if status == ReturnStatus.SENT_BACK else ""
             returns.append(
-                Return(academy=academy, period=period, status=status, sent_back_reason=reason)
+                Return(
+                    academy=academy,
+                    period=period,
+                    status=status,
+                    sent_back_reason=reason,
+                    **_return_times(period, status),
+                )
             )
             for kpi in kpis:
                 if not kpi.applies_to(academy):
