@@ -30,8 +30,8 @@ from kpis.selectors import (
     academy_scorecard,
     board_matrix,
     kpi_history,
+    kpi_rule,
     period_from_request,
-    rule_in_words,
     trust_series,
 )
 from plans.cache import plan_and_board_version
@@ -240,7 +240,7 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "kpis/detail.html",
-        {"kpi": kpi, "rule": rule_in_words(kpi), "history_html": history_html},
+        {"kpi": kpi, "rule": kpi_rule(kpi), "history_html": history_html},
     )
 
 

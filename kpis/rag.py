@@ -18,9 +18,10 @@ edge of the margin is still amber.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal
 
 HIGHER = "higher"
 LOWER = "lower"
@@ -101,6 +102,9 @@ class Judgement:
     outcome: Outcome
     explanation: str
     threshold: Decimal | None = None
+    # The target that applied, in the measure's words ("at least 95%", "Yes"), also for a
+    # missing value; "" when there is none (no target, not applicable).
+    target_words: str = ""
 
     @property
     def label(self) -> str:
@@ -116,21 +120,28 @@ def _d(value: Decimal | float | int | str | None) -> Decimal | None:
 
 
 def format_value(value: Decimal | None, measure: str, unit: str = "") -> str:
-    """A value as a trustee reads it: "94.1%", "£12,300", "grade 2 (good)", "Yes"."""
+    """A value as a trustee reads it: "94.1%", "£12,300", "grade 2 (good)", "Yes".
+
+    The one formatter of values (pages, explanations, exports): percentages and numbers up to
+    two decimals with trailing zeros dropped ("94.1%", "-0.03"); counts are whole numbers as
+    entered, and a trust mean of counts keeps up to two decimals ("4.5"); money in whole
+    pounds; a grade by its name, a mean grade as a number ("grade 2.4"); yes/no as words.
+    """
     if value is None:
         return "—"
     value = Decimal(value)
     if measure == "yes_no":
         return "Yes" if value >= 1 else "No"
     if measure == "grade":
-        grade = int(value.to_integral_value(ROUND_HALF_UP))
-        return f"grade {grade} ({GRADE_NAMES[grade]})" if grade in GRADE_NAMES else f"grade {value}"
+        if value == value.to_integral_value() and int(value) in GRADE_NAMES:
+            return f"grade {int(value)} ({GRADE_NAMES[int(value)]})"
+        return f"grade {_plain(value)}"
     if measure == "money":
         sign = "−" if value < 0 else ""
         return f"{sign}£{abs(value).quantize(Decimal('1'), ROUND_HALF_UP):,}"
-    if measure == "count":
-        return f"{value.quantize(Decimal('1'), ROUND_HALF_UP)}"
     text = _plain(value)
+    if measure == "count":
+        return text
     if measure == "percentage":
         return f"{text}%"
     return f"{text} {unit}".strip() if unit and unit != "%" else text
@@ -143,6 +154,25 @@ def _plain(value: Decimal) -> str:
     return text
 
 
+def decimals_shown(value: Decimal, measure: str) -> int:
+    """How many decimals format_value shows of this value (0, 1 or 2), for a spreadsheet
+    number format that rounds the same way (spreadsheets.export)."""
+    if measure in ("money", "yes_no"):
+        return 0
+    exponent = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP).normalize().as_tuple()
+    return max(0, -int(exponent.exponent))
+
+
+def rounded(value: Decimal | None, measure: str) -> Decimal | None:
+    """A computed figure (a trust mean) rounded to what format_value shows of it: whole pounds
+    for money, else two decimals. The trust's figure is rounded before it is judged, so the
+    board never reads "95% is below the target of at least 95%"."""
+    if value is None:
+        return None
+    step = Decimal("1") if measure == "money" else Decimal("0.01")
+    return Decimal(value).quantize(step, ROUND_HALF_UP)
+
+
 def _amount(value: Decimal, measure: str) -> str:
     """A difference in the measure's units: "0.9", "£50,000", "1"."""
     if measure == "money":
@@ -152,6 +182,21 @@ def _amount(value: Decimal, measure: str) -> str:
     return _plain(value)
 
 
+def _at(rule: Rule, threshold: Decimal, measure: str | None = None) -> str:
+    """The target in the measure's words: "at least 95%", "at most 21", "Yes", "grade 2
+    (good) or better"."""
+    measure = measure or rule.measure
+    if measure == "yes_no":
+        return format_value(threshold, "yes_no")
+    if measure == "grade" and threshold == threshold.to_integral_value():
+        return f"{format_value(threshold, 'grade')} or better"
+    at = "at most" if rule.lower_is_better else "at least"
+    return f"{at} {format_value(threshold, measure, rule.unit)}"
+
+
+# Cached: a matrix judges thousands of values against a few hundred distinct targets, and the
+# words of each are built once (Rule is frozen, so the arguments are hashable).
+@functools.lru_cache(maxsize=4096)
 def threshold_for(
     rule: Rule, *, baseline: Decimal | None = None, national: Decimal | None = None
 ) -> tuple[Decimal | None, Decimal, str]:
@@ -160,15 +205,14 @@ def threshold_for(
         return None, Decimal(0), "no target set"
     target = Decimal(rule.target)
     margin = Decimal(rule.amber_margin or 0)
-    at = "at most" if rule.lower_is_better else "at least"
     if rule.target_kind == "absolute":
-        return target, margin, f"{at} {format_value(target, rule.measure, rule.unit)}"
+        return target, margin, _at(rule, target)
     if rule.target_kind == "national":
         if national is None:
             return None, Decimal(0), "no national figure for this period"
         offset = -target if rule.lower_is_better else target
         threshold = Decimal(national) + offset
-        words = f"{at} {format_value(threshold, rule.measure, rule.unit)} (national "
+        words = f"{_at(rule, threshold)} (national "
         words += f"{format_value(Decimal(national), rule.measure, rule.unit)}"
         if offset:
             words += f" {'+' if offset > 0 else '−'}{_plain(abs(offset))}"
@@ -181,15 +225,28 @@ def threshold_for(
         # Relative to the baseline's size, so a negative baseline (a deficit) improves too.
         threshold = baseline + sign * abs(baseline) * target / 100
         width = abs(baseline) * margin / 100
+        if rule.measure == "count":
+            threshold, width = _whole(threshold, width, rule.lower_is_better)
         moved = "below" if rule.lower_is_better else "above"
-        # Counts and grades: a threshold such as 13.5 is shown as it is, not rounded.
-        shown_as = "number" if rule.measure in ("count", "grade", "yes_no") else rule.measure
+        # Grades and yes/no: a threshold such as 2.5 is a number, not a grade's name.
+        shown_as = "number" if rule.measure in ("grade", "yes_no") else rule.measure
         words = (
-            f"{at} {format_value(threshold, shown_as, rule.unit)} ({_plain(target)}% {moved} "
+            f"{'at most' if rule.lower_is_better else 'at least'} "
+            f"{format_value(threshold, shown_as, rule.unit)} ({_plain(target)}% {moved} "
             f"the baseline of {format_value(baseline, rule.measure, rule.unit)})"
         )
         return threshold, width, words
     raise ValueError(f"unknown target kind {rule.target_kind!r}")
+
+
+def _whole(threshold: Decimal, width: Decimal, lower_is_better: bool) -> tuple[Decimal, Decimal]:
+    """A count's threshold and amber edge in whole numbers, judging every whole count as the
+    exact figures would: "25% below 37" is 27.75, so at most 27; its amber edge 31.45 is 31."""
+    if lower_is_better:
+        whole = threshold.to_integral_value(ROUND_FLOOR)
+        return whole, (threshold + width).to_integral_value(ROUND_FLOOR) - whole
+    whole = threshold.to_integral_value(ROUND_CEILING)
+    return whole, whole - (threshold - width).to_integral_value(ROUND_CEILING)
 
 
 def judge(
@@ -204,20 +261,22 @@ def judge(
     if not applicable:
         return Judgement(Outcome.NOT_APPLICABLE, "Does not apply to this academy's phase.")
     value = _d(value)
-    if value is None:
-        return Judgement(Outcome.MISSING, "No submitted value for this period.")
-    shown = format_value(value, rule.measure, rule.unit)
     threshold, margin, words = threshold_for(rule, baseline=_d(baseline), national=_d(national))
+    target = "" if threshold is None else words
+    if value is None:
+        return Judgement(Outcome.MISSING, "No submitted value for this period.", None, target)
+    shown = format_value(value, rule.measure, rule.unit)
     if threshold is None:
         return Judgement(Outcome.NO_TARGET, f"{shown}: {words}.")
     shortfall = value - threshold if rule.lower_is_better else threshold - value
     if shortfall <= 0:
-        return Judgement(Outcome.GREEN, f"{shown} meets the target of {words}.", threshold)
+        return Judgement(Outcome.GREEN, f"{shown} meets the target of {words}.", threshold, target)
     if rule.measure == "yes_no":
         wanted = format_value(threshold, "yes_no")
         outcome = Outcome.AMBER if shortfall <= margin else Outcome.RED
-        return Judgement(outcome, f"{shown}, where the target is {wanted}.", threshold)
-    way = "above" if rule.lower_is_better else "below"
+        return Judgement(outcome, f"{shown}, where the target is {wanted}.", threshold, target)
+    # A grade 3 is "short of" good: "above" a grade reads as better.
+    way = "short of" if rule.measure == "grade" else "above" if rule.lower_is_better else "below"
     gap = _amount(shortfall, rule.measure)
     if shortfall <= margin:
         return Judgement(
@@ -225,10 +284,11 @@ def judge(
             f"{shown} is {way} the target of {words} by {gap}, within the "
             f"{_amount(margin, rule.measure)} amber margin.",
             threshold,
+            target,
         )
     beyond = f", beyond the {_amount(margin, rule.measure)} amber margin" if margin else ""
     return Judgement(
-        Outcome.RED, f"{shown} is {way} the target of {words} by {gap}{beyond}.", threshold
+        Outcome.RED, f"{shown} is {way} the target of {words} by {gap}{beyond}.", threshold, target
     )
 
 
@@ -243,16 +303,26 @@ class AcademyFigure:
     weight: int = 1
     outcome: Outcome | None = None
     baseline: Decimal | None = None
+    # The academy's name, for the trust cell's notes ("without Moreton School").
+    name: str = ""
+
+    @property
+    def counted(self) -> bool:
+        """Has a value the trust's figure counts: one of an academy the KPI applies to."""
+        return self.value is not None and self.outcome != Outcome.NOT_APPLICABLE
 
 
 def aggregate(
-    aggregation: str, figures: Sequence[AcademyFigure]
+    aggregation: str, figures: Sequence[AcademyFigure], measure: str = "number"
 ) -> tuple[Decimal | None, Decimal | None]:
-    """(trust value, trust baseline) over the academies that have a value.
+    """(trust value, trust baseline) over the academies that have a value, rounded as the
+    measure is shown (kpis.rag.rounded). The baseline (of a change target) is over the same
+    academies, and None unless every one of them has one.
 
     share_meeting is the percentage of judged academies (green, amber or red) that are green.
+    A value of an academy the KPI does not apply to (a phase changed since) is not counted.
     """
-    present = [f for f in figures if f.value is not None]
+    present = [f for f in figures if f.counted]
     if aggregation == "share_meeting":
         judged = [f for f in figures if f.outcome in SEVERITY]
         if not judged:
@@ -265,7 +335,7 @@ def aggregate(
     value = _combine(aggregation, [(f.value, f.weight) for f in present])
     baselines = [(f.baseline, f.weight) for f in present if f.baseline is not None]
     baseline = _combine(aggregation, baselines) if len(baselines) == len(present) else None
-    return value, baseline
+    return rounded(value, measure), rounded(baseline, measure)
 
 
 def share(part: int, whole: int) -> Decimal:
@@ -322,8 +392,13 @@ def judge_trust(
     *,
     national: Decimal | None = None,
 ) -> tuple[Decimal | None, Judgement]:
-    """The trust column: aggregate the academies' figures, then judge by the trust target."""
-    value, baseline = aggregate(aggregation, figures)
+    """The trust column: aggregate the academies' figures, then judge by the trust target.
+
+    The value is rounded as it is shown before it is judged. A change target's baseline is
+    the baseline of the academies that reported this period; when one of them has none, the
+    trust has no target and the explanation names it.
+    """
+    value, baseline = aggregate(aggregation, figures, rule.measure)
     applicable = [f for f in figures if f.outcome != Outcome.NOT_APPLICABLE]
     if not applicable:
         return None, Judgement(Outcome.NOT_APPLICABLE, "Applies to none of the academies.")
@@ -334,14 +409,90 @@ def judge_trust(
     judged = sum(1 for f in applicable if f.outcome in SEVERITY)
     trust = trust_rule(rule, aggregation, trust_target, judged)
     judgement = judge(trust, value, baseline=baseline, national=national)
+    if aggregation == "share_meeting" and judgement.target_words:
+        share_target = trust.target if trust.target is not None else Decimal(100)
+        words = (
+            "every academy meeting its target"
+            if share_target >= 100
+            else f"at least {format_value(share_target, 'percentage')} of academies meeting "
+            "their target"
+        )
+        judgement = Judgement(judgement.outcome, judgement.explanation, judgement.threshold, words)
+    lacking = [f.name for f in figures if f.counted and f.baseline is None and f.name]
+    if trust.target_kind == "change" and value is not None and baseline is None and lacking:
+        judgement = Judgement(
+            Outcome.NO_TARGET,
+            f"{format_value(value, trust.measure, trust.unit)}: no baseline value for "
+            f"{names_list(lacking)}, so the trust figure has no target.",
+        )
     reported = sum(1 for f in applicable if f.value is not None)
     if judgement.outcome != Outcome.MISSING and reported < len(applicable):
         judgement = Judgement(
             judgement.outcome,
             f"{judgement.explanation} ({reported} of {len(applicable)} academies reported.)",
             judgement.threshold,
+            judgement.target_words,
         )
     return value, judgement
+
+
+def names_list(names: Sequence[str], most: int = 3) -> str:
+    """ "A", "A and B", "A, B and C", "A, B, C and 2 more"."""
+    names = list(names)
+    if len(names) > most:
+        return f"{', '.join(names[:most])} and {len(names) - most} more"
+    if len(names) <= 1:
+        return "".join(names)
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def trust_trend(
+    aggregation: str,
+    current: Sequence[AcademyFigure],
+    previous: Sequence[AcademyFigure],
+    direction: str = HIGHER,
+    measure: str = "number",
+) -> tuple[Trend | None, str]:
+    """The trust's trend, like for like: (trend, note). ``current`` and ``previous`` are the
+    same academies' figures (same order) in this period and the one before.
+
+    When the same academies reported both times, the two trust figures compare directly and
+    the note is empty. When the sets differ, both periods are worked out again over the
+    academies that reported in both and compared ("like for like: 4 academies (without
+    Moreton School)"): an academy missing from one period can never make a sum, a mean or a
+    share look better or worse. With no academy in both, there is no trend ("not comparable:
+    no academy reported in both periods"). A share of academies meeting target counts the
+    academies judged (green, amber, red) in both.
+
+    Recomputing rather than withholding: an academy or two is often late, and the board
+    would lose every trust trend for a term; the note says what was compared.
+    """
+
+    def counts(figure: AcademyFigure) -> bool:
+        if aggregation == "share_meeting":
+            return figure.outcome in SEVERITY
+        return figure.counted
+
+    now = [counts(f) for f in current]
+    before = [counts(f) for f in previous]
+    if not any(now) or not any(before):
+        return None, ""  # nothing to compare with: no note needed
+    if now == before:
+        value = aggregate(aggregation, current, measure)[0]
+        return trend(value, aggregate(aggregation, previous, measure)[0], direction), ""
+    common = [i for i, (a, b) in enumerate(zip(now, before, strict=True)) if a and b]
+    if not common:
+        return None, "not comparable: no academy reported in both periods"
+    value = aggregate(aggregation, [current[i] for i in common], measure)[0]
+    old = aggregate(aggregation, [previous[i] for i in common], measure)[0]
+    left_out = [
+        (current[i].name or previous[i].name)
+        for i, (a, b) in enumerate(zip(now, before, strict=True))
+        if a != b
+    ]
+    academies = "1 academy" if len(common) == 1 else f"{len(common)} academies"
+    without = f" (without {names_list(left_out)})" if any(left_out) else ""
+    return trend(value, old, direction), f"like for like: {academies}{without}"
 
 
 # --- Trend ------------------------------------------------------------------------------------

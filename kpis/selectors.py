@@ -7,9 +7,11 @@ and run kpis.rag over them in Python.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpRequest
 
 from academies.models import Academy
@@ -40,36 +42,126 @@ def rule_for(kpi: KPI, override: AcademyTarget | None = None) -> rag.Rule:
     return rule
 
 
-def rule_in_words(kpi: KPI) -> str:
-    """ "At least 95% (amber within 1 below); trust: pupil-weighted mean." """
-    rule = rule_for(kpi)
+# How the rule names a phase whose every academy has the same override.
+PHASE_PLURALS = {
+    "primary": "primary schools",
+    "secondary": "secondary schools",
+    "all_through": "all-through schools",
+    "special": "special schools",
+    "sixth_form": "sixth forms",
+    "alternative": "alternative provision academies",
+}
+
+
+def _target_in_words(kpi: KPI, target: Decimal | None, margin: Decimal | None) -> str:
+    """ "At least 95%; amber within 1 of the target", for the KPI's target or an override's."""
     if kpi.target_kind == "none":
-        words = "No target: the value is reported for context"
-    elif kpi.target_kind == "change":
+        return "No target: the value is reported for context"
+    if kpi.target_kind == "change":
         way = "reduced" if kpi.lower_is_better else "increased"
         words = (
-            f"{way.capitalize()} by at least {rag.format_value(kpi.target_value, 'number')}% "
+            f"{way.capitalize()} by at least {rag.format_value(target, 'number')}% "
             f"against the same term of {format_academic_year(kpi.baseline_year)}"
         )
     elif kpi.target_kind == "national":
         at = "At most" if kpi.lower_is_better else "At least"
-        offset = kpi.target_value or 0
+        offset = target or 0
         words = f"{at} the national figure" + (
             f" {'+' if offset > 0 else '−'} {rag.format_value(abs(offset), 'number')}"
             if offset
             else ""
         )
+    elif kpi.measure in ("yes_no", "grade"):
+        words = rag.threshold_for(rule_for(kpi).with_target(target))[2]
+        words = words[:1].upper() + words[1:]
     else:
         at = "At most" if kpi.lower_is_better else "At least"
-        words = f"{at} {rag.format_value(kpi.target_value, kpi.measure, kpi.unit)}"
-    if kpi.target_kind != "none":
-        margin = rule.amber_margin
-        if margin:
-            unit = " percentage points of change" if kpi.target_kind == "change" else ""
-            words += f"; amber within {rag.format_value(margin, 'number')}{unit} of the target"
-        else:
-            words += "; anything short of it is red"
-    return f"{words}. Trust column: {kpi.get_aggregation_display().lower()}."
+        words = f"{at} {rag.format_value(target, kpi.measure, kpi.unit)}"
+    if margin:
+        unit = " percentage points of change" if kpi.target_kind == "change" else ""
+        words += f"; amber within {rag.format_value(margin, 'number')}{unit} of the target"
+    else:
+        words += "; anything short of it is red"
+    return words
+
+
+def rule_in_words(
+    kpi: KPI,
+    academies: Sequence[Academy] = (),
+    overrides: Mapping[int, AcademyTarget] | None = None,
+) -> str:
+    """The rule as applied: "At least 95%; amber within 1 of the target. Special schools: at
+    least 90%; amber within 2 of the target. Trust column: mean weighted by pupils on roll."
+
+    ``overrides`` are the KPI's academy targets by academy id, ``academies`` the academies
+    they may belong to (fetched once by the caller, see kpi_rule). An override every academy
+    of a phase shares (two or more academies, all those of the phase the KPI applies to) is
+    stated for the phase; any other by the academy's name, in the academies' order.
+    """
+    margin = kpi.amber_margin or Decimal(0)
+    sentences = [_target_in_words(kpi, kpi.target_value, margin) + "."]
+    if overrides and kpi.target_kind != "none":
+        for who, target in _override_groups(kpi, academies, overrides):
+            words = _target_in_words(
+                kpi,
+                target.target_value,
+                margin if target.amber_margin is None else target.amber_margin,
+            )
+            sentences.append(f"{who[:1].upper()}{who[1:]}: {words[:1].lower()}{words[1:]}.")
+    sentences.append(f"Trust column: {kpi.get_aggregation_display().lower()}.")
+    return " ".join(sentences)
+
+
+def _override_groups(
+    kpi: KPI, academies: Sequence[Academy], overrides: Mapping[int, AcademyTarget]
+) -> list[tuple[str, AcademyTarget]]:
+    """(a phase's plural or an academy's name, its override), in the academies' order."""
+    applicable = [a for a in academies if kpi.applies_to(a)]
+
+    def same(target: AcademyTarget | None) -> tuple | None:
+        if target is None:
+            return None
+        return (Decimal(target.target_value), target.amber_margin)
+
+    by_phase: dict[str, list[Academy]] = defaultdict(list)
+    for academy in applicable:
+        by_phase[academy.phase].append(academy)
+    groups: list[tuple[str, AcademyTarget]] = []
+    stated: set[str] = set()
+    for academy in applicable:
+        target = overrides.get(academy.pk)
+        if target is None:
+            continue
+        members = by_phase[academy.phase]
+        shared = len(members) > 1 and all(
+            same(overrides.get(m.pk)) == same(target) for m in members
+        )
+        if not shared:
+            groups.append((academy.name, target))
+        elif academy.phase not in stated:
+            stated.add(academy.phase)
+            groups.append((PHASE_PLURALS.get(academy.phase, academy.phase), target))
+    return groups
+
+
+def kpi_rule(kpi: KPI) -> str:
+    """rule_in_words with the KPI's overrides: one query, the active academies each with its
+    override of this KPI joined in."""
+    rows = (
+        Academy.objects.active()
+        .annotate(override=FilteredRelation("kpi_targets", condition=Q(kpi_targets__kpi=kpi)))
+        .annotate(override_target=F("override__target_value"))
+        .annotate(override_amber=F("override__amber_margin"))
+    )
+    academies = list(rows)
+    overrides = {
+        a.pk: AcademyTarget(
+            kpi=kpi, academy=a, target_value=a.override_target, amber_margin=a.override_amber
+        )
+        for a in academies
+        if a.override_target is not None
+    }
+    return rule_in_words(kpi, academies, overrides)
 
 
 @dataclass
@@ -95,8 +187,14 @@ class Cell:
     # Why there is no trend although both periods have a value (the trust cell: the sets of
     # academies differ, e.g. "not comparable: Moreton School missing").
     trend_note: str = ""
-    # The target that applied to this value, in the measure's words ("at least 95%").
+    # The target that applied to this value, in the measure's words ("at least 95%"): by
+    # default the judgement's (kpis.rag.judge), which the matrix, the series and the trust
+    # cells all come from.
     target_words: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.target_words:
+            self.target_words = self.judgement.target_words
 
     @property
     def coverage(self) -> str:
@@ -145,6 +243,12 @@ class Board:
     academies: list[Academy]
     areas: list[AreaRows]
     counts: dict[int | None, Counter] = field(default_factory=dict)
+    # (kpi, academy) → that academy's target override (for rule_in_words in the board pack).
+    overrides: dict[tuple[int, int], AcademyTarget] = field(default_factory=dict)
+
+    def overrides_of(self, kpi: KPI) -> dict[int, AcademyTarget]:
+        """One KPI's overrides by academy id, for rule_in_words(kpi, board.academies, …)."""
+        return {a: t for (k, a), t in self.overrides.items() if k == kpi.pk}
 
     @property
     def rows(self) -> list[Row]:
@@ -204,6 +308,7 @@ class Board:
             academies=[a for a in self.academies if a.pk in academy_ids],
             areas=areas,
             counts={k: n for k, n in self.counts.items() if k is None or k in academy_ids},
+            overrides=self.overrides,
         )
 
 
@@ -266,16 +371,23 @@ def board_matrix(
     judge = _MatrixJudge.fetch(
         kpis, academies, periods, (period, previous) if previous else (period,)
     )
-    board = Board(period=period, previous=previous, academies=academies, areas=[])
+    board = Board(
+        period=period, previous=previous, academies=academies, areas=[], overrides=judge.overrides
+    )
     counts: dict[int | None, Counter] = defaultdict(Counter)
     by_area: dict[int, AreaRows] = {}
     for kpi in kpis:
-        cells, trust_cell = judge.column(kpi, period)
+        cells, trust_cell, figures = judge.judged_column(kpi, period)
         if previous is not None:
-            before = judge.previous_values(kpi, previous)
-            for cell, old in zip([*cells, trust_cell], before, strict=True):
-                cell.previous = old
-                cell.trend = rag.trend(cell.value, old, kpi.direction)
+            before, trust_before = judge.previous_figures(kpi, previous)
+            for cell, old in zip(cells, before, strict=True):
+                cell.previous = old.value
+                cell.trend = rag.trend(cell.value, old.value, kpi.direction)
+            # The trust's previous figure as the board saw it; its trend like for like.
+            trust_cell.previous = trust_before
+            trust_cell.trend, trust_cell.trend_note = rag.trust_trend(
+                kpi.aggregation, figures, before, kpi.direction, kpi.measure
+            )
         for cell in cells:
             counts[cell.academy.pk][cell.outcome] += 1
         counts[None][trust_cell.outcome] += 1
@@ -330,18 +442,33 @@ class _MatrixJudge:
 
     def column(self, kpi: KPI, at: Period) -> tuple[list[Cell], Cell]:
         """Every academy's cell for one KPI in one period, and the trust's."""
+        cells, trust_cell, _ = self.judged_column(kpi, at)
+        return cells, trust_cell
+
+    def judged_column(
+        self, kpi: KPI, at: Period
+    ) -> tuple[list[Cell], Cell, list[rag.AcademyFigure]]:
+        """column(), and the academies' figures the trust cell was worked out from. The trust
+        cell says how many academies the KPI applies to, how many reported, and which not."""
         baseline_period = self.periods.baseline(kpi, at)
         national = self.national.get((kpi.pk, at.pk))
         figures, cells = [], []
+        unreported: list[str] = []
+        expected = 0
         base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
         for academy in self.academies:
             value, is_demo, note, note_by = self.values.get((kpi.pk, academy.pk, at.pk), _NO_VALUE)
             baseline = self.value(kpi, academy, baseline_period)
             override = self.overrides.get((kpi.pk, academy.pk))
+            applicable = kpi.applies_to(academy)
+            if applicable:
+                expected += 1
+                if value is None:
+                    unreported.append(academy.name)
             judgement = rag.judge(
                 base_rule if override is None else rule_for(kpi, override),
                 value,
-                applicable=kpi.applies_to(academy),
+                applicable=applicable,
                 baseline=baseline,
                 national=national,
             )
@@ -359,7 +486,9 @@ class _MatrixJudge:
                 )
             )
             figures.append(
-                rag.AcademyFigure(value, academy.pupils_on_roll or 1, judgement.outcome, baseline)
+                rag.AcademyFigure(
+                    value, academy.pupils_on_roll or 1, judgement.outcome, baseline, academy.name
+                )
             )
         trust_value, trust_judgement = rag.judge_trust(
             base_rule, kpi.aggregation, kpi.trust_target_value, figures, national=national
@@ -371,24 +500,32 @@ class _MatrixJudge:
             measure="percentage" if kpi.aggregation == "share_meeting" else kpi.measure,
             unit=kpi.unit,
             tip_id=f"tip-{kpi.code}-trust",
+            expected=expected,
+            reported=expected - len(unreported),
+            unreported=tuple(unreported),
         )
-        return cells, trust_cell
+        return cells, trust_cell, figures
 
-    def previous_values(self, kpi: KPI, at: Period) -> list[Decimal | None]:
-        """The academies' values and then the trust's value in an earlier period, for the
-        trend. Only a share-meeting trust value counts judgements; any other is aggregated
-        from the values alone, so that period's column need not be judged."""
+    def previous_figures(
+        self, kpi: KPI, at: Period
+    ) -> tuple[list[rag.AcademyFigure], Decimal | None]:
+        """The academies' figures and the trust's value in an earlier period, for the trends.
+        Only a share-meeting trust value counts judgements; any other is aggregated from the
+        values alone, so that period's column need not be judged."""
         if kpi.aggregation == "share_meeting":
-            cells, trust_cell = self.column(kpi, at)
-            return [cell.value for cell in cells] + [trust_cell.value]
-        olds = [self.value(kpi, academy, at) for academy in self.academies]
-        if not any(kpi.applies_to(academy) for academy in self.academies):
-            return [*olds, None]  # judge_trust: "applies to none of the academies"
+            _, trust_cell, figures = self.judged_column(kpi, at)
+            return figures, trust_cell.value
         figures = [
-            rag.AcademyFigure(value, academy.pupils_on_roll or 1, rag.Outcome.MISSING, None)
-            for value, academy in zip(olds, self.academies, strict=True)
+            rag.AcademyFigure(
+                self.value(kpi, academy, at),
+                academy.pupils_on_roll or 1,
+                rag.Outcome.MISSING if kpi.applies_to(academy) else rag.Outcome.NOT_APPLICABLE,
+                None,
+                academy.name,
+            )
+            for academy in self.academies
         ]
-        return [*olds, rag.aggregate(kpi.aggregation, figures)[0]]
+        return figures, rag.aggregate(kpi.aggregation, figures, kpi.measure)[0]
 
 
 @dataclass

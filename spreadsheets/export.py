@@ -49,7 +49,12 @@ def _literal(text: str) -> str:
 
 
 def number_format(cell: Cell) -> str:
-    """Show the value and its RAG label, keep the number: 'General" ✓ Green"'."""
+    """Show the value and its RAG label, keep the number: '0.0"% ✓ Green"'.
+
+    The cell holds the number as stored (the sheet imports back unchanged); its format rounds
+    it as kpis.rag.format_value does on the pages: as many decimals as the page shows of that
+    value (0, 1 or 2), so a trust mean reads 95.98, never 95.98378378378378.
+    """
     label = f" {cell.judgement.symbol} {cell.judgement.label}"
     if cell.measure in ("yes_no", "grade"):
         shown = _literal(rag.format_value(cell.value, cell.measure) + label)
@@ -57,9 +62,11 @@ def number_format(cell: Cell) -> str:
     if cell.measure == "money":
         suffix = _literal(label)
         return f'"£"#,##0{suffix};"−£"#,##0{suffix};"£"0{suffix}'
+    decimals = rag.decimals_shown(cell.value, cell.measure)
+    digits = "0." + "0" * decimals if decimals else "0"
     if cell.measure == "percentage":
-        return f"General{_literal('%' + label)}"
-    return f"General{_literal(label)}"
+        return f"{digits}{_literal('%' + label)}"
+    return f"{digits}{_literal(label)}"
 
 
 def _write_value(sheet, row: int, column: int, cell: Cell) -> None:
@@ -172,7 +179,8 @@ def _write_legend(sheet, board: Board) -> None:
     rows += [("", None), ("Trend", "↑ better, ↓ worse, → same as the previous period"), ("", None)]
     rows.append(("KPI", "Target rule"))
     for line in board.rows:
-        rows.append((f"{line.kpi.code} {line.kpi.name}", rule_in_words(line.kpi)))
+        rule = rule_in_words(line.kpi, board.academies, board.overrides_of(line.kpi))
+        rows.append((f"{line.kpi.code} {line.kpi.name}", rule))
     for index, (first, second) in enumerate(rows, start=1):
         sheet.cell(row=index, column=1, value=safe_text(first))
         if second is not None:

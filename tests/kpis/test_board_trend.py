@@ -32,6 +32,11 @@ def test_every_cells_previous_value_and_trend_match_the_previous_matrix(periods,
         old = earlier[row.kpi.pk]
         for cell, old_cell in zip([*row.cells, row.trust], [*old.cells, old.trust], strict=True):
             assert cell.previous == old_cell.value, (row.kpi.code, cell.academy)
+            if cell is row.trust and cell.trend_note:
+                # Issue 15: the academies that reported differ between the two periods, so
+                # the trust's trend compares like with like (tests/kpis/test_trust_figures.py).
+                checked["trust compared like for like"] += 1
+                continue
             assert cell.trend == rag.trend(cell.value, old_cell.value, row.kpi.direction)
         checked[row.kpi.aggregation] += 1
         if row.trust.previous is not None:

@@ -219,7 +219,8 @@ def test_count_suspensions_past_the_margin_is_red():
 def test_grade_good_meets_at_least_good():
     judgement = judge(OFSTED, D("2"))
     assert judgement.outcome == Outcome.GREEN
-    assert judgement.explanation == "grade 2 (good) meets the target of at most grade 2 (good)."
+    # Issue 15: the target in the measure's words ("at most grade 2" read as a number).
+    assert judgement.explanation == "grade 2 (good) meets the target of grade 2 (good) or better."
 
 
 def test_grade_outstanding_meets_at_least_good():
@@ -230,8 +231,9 @@ def test_grade_requires_improvement_is_amber():
     judgement = judge(OFSTED, D("3"))
     assert judgement.outcome == Outcome.AMBER
     assert judgement.explanation == (
-        "grade 3 (requires improvement) is above the target of at most grade 2 (good) by 1, "
-        "within the 1 amber margin."
+        # Issue 15: the target in the measure's words, and a worse grade "short of" it.
+        "grade 3 (requires improvement) is short of the target of grade 2 (good) or better by "
+        "1, within the 1 amber margin."
     )
 
 
@@ -242,7 +244,8 @@ def test_grade_inadequate_is_red():
 def test_yes_no_yes_is_green():
     judgement = judge(SAFEGUARDING, D("1"))
     assert judgement.outcome == Outcome.GREEN
-    assert judgement.explanation == "Yes meets the target of at least Yes."
+    # Issue 15: the target in the measure's words, not "at least Yes".
+    assert judgement.explanation == "Yes meets the target of Yes."
 
 
 def test_yes_no_no_is_red_with_no_amber_margin_mentioned():
