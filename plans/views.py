@@ -126,7 +126,7 @@ def _detail_context(request: HttpRequest, pk: int, form: ProgressUpdateForm) -> 
     if not permissions.may_see_action(request.user, action):
         raise Http404("No such action")  # outside a governor's academies: as if unknown
     aim_ids = [aim.pk for aim in action.aims.all()]
-    period, rag = kpi_rag_map()
+    period, rag = kpi_rag_map(action.objective.plan)  # ratings of the plan's own years only
     return {
         "action": action,
         "plan": action.objective.plan,

@@ -110,6 +110,15 @@ def test_the_archived_plan_shows_no_2023_24_ratings(demo, client_for):
     assert "(trust RAG, 2023/24 Spring)" in _words(active)
 
 
+def test_an_archived_plans_action_page_shows_no_2023_24_ratings(demo, client_for):
+    action = Action.objects.filter(objective__plan=demo).first()
+    Action.kpis.through.objects.create(action=action, kpi=KPI.objects.get(code="2.1"))
+    page = _main(client_for("trustee").get(reverse("plans:action", args=[action.pk])))
+    assert "2023/24" not in _words(page)
+    assert "rag-" not in page
+    assert "2.1 Attendance > 95% — No data" in _words(page)
+
+
 def test_the_archived_plan_shows_ratings_of_its_own_last_published_period(demo, client_for):
     own = Period.objects.create(year_start=2021, term=3)
     Return.objects.create(academy=Academy.objects.first(), period=own, status=ReturnStatus.APPROVED)
