@@ -108,8 +108,9 @@ def _entry_context(academy, period, ret, user, *, data=None, after_save=False, r
         "kpis": kpis,
         "areas": _by_area(rows),
         "unsaved": [row for row in rows if row.error],
-        "problems": [row for row in rows if row.problem and not row.empty],
-        "empty": [row for row in rows if row.problem and row.empty],
+        # A row not saved is listed once, with why; what it lacks comes after it is corrected.
+        "problems": [row for row in rows if row.problem and not row.empty and not row.error],
+        "empty": [row for row in rows if row.problem and row.empty and not row.error],
         "refused": refused,
         "rag_words": {o.value: [o.symbol, o.label] for o in rag.Outcome},
         "previous_period": previous,

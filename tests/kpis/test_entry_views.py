@@ -374,7 +374,10 @@ def test_submitting_with_a_missing_value_is_refused_naming_the_kpi(client_for, a
         entry_url(academy_a), complete_post(academy_a, action="submit", values={"2.1": ""})
     )
     assert response.status_code == 400
-    assert f"{label('2.1')}: enter a value, or tick “not available”" in page(response)
+    # The summary groups the KPIs with no value yet, each a link to its row.
+    assert "1 KPI with no value yet: enter a value, or tick “not available”" in page(response)
+    assert f'href="#row-{kpi("2.1").pk}">2.1<' in page(response)
+    assert "Enter a value, or tick “not available”" in row_text(response, "2.1")
     assert "The return was not submitted" in page(response)
     assert others_saved(academy_a, but="2.1")
     assert the_return(academy_a).status == ReturnStatus.DRAFT
@@ -416,9 +419,10 @@ def test_not_available_without_a_reason_saves_with_a_warning(client_for, academy
     assert response.status_code == 302
     assert stored(academy_a)["4.2"] == (None, True, "")
     again = client.get(entry_url(academy_a))
-    warning = f"{label('4.2')}: say in the note why no value is available"
-    assert warning in row_text(again, "4.2")
-    assert warning in page(again).split('id="error-summary"')[1].split("</div>")[0]
+    warning = "say in the note why no value is available"
+    assert f"Before you submit:</strong> S{warning[1:]}" in row_text(again, "4.2")
+    summary = page(again).split('id="error-summary"')[1].split("</div>")[0]
+    assert f"{label('4.2')}: {warning}" in summary
 
 
 def test_a_red_value_cannot_be_submitted_without_a_note(client_for, academy_a):
@@ -498,7 +502,8 @@ def test_a_value_far_from_last_periods_is_saved_with_a_warning_asking_for_a_note
     assert stored(academy_a)["2.1"] == (Decimal("100"), False, "")
     assert stored(academy_a, SPRING_SLUG)["2.1"][0] == Decimal(80)
     again = client.get(entry_url(academy_a))
-    assert f"{label('2.1')}: 100 is 20 points up on last period (80)" in row_text(again, "2.1")
+    assert "100 is 20 points up on last period (80)" in row_text(again, "2.1")
+    assert f"{label('2.1')}: 100 is 20 points up on last period (80)" in page(again)
 
 
 def test_a_far_value_without_a_note_cannot_be_submitted(client_for, academy_a):

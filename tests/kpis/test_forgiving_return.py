@@ -81,6 +81,15 @@ def test_the_page_after_a_partial_save_saves_again_without_a_conflict(client_for
     assert stored(academy_a)["2.1"][0] == Decimal("96")
 
 
+def test_a_row_not_saved_is_listed_once_with_why(client_for, academy_a):
+    make_period()
+    data = complete_post(academy_a, values={"2.1": "abc", "1.4": ""})
+    response = client_for("head_a").post(entry_url(academy_a), data)
+    assert response.status_code == 400
+    # 2.1 has no stored value either, but it is listed as not saved, not also as empty.
+    assert links(response) == ["2.1", "1.4"]
+
+
 def test_only_unreadable_rows_and_nothing_else_changed_writes_nothing(client_for, academy_a):
     make_period()
     data = {"action": "save", "version": "0", f"value_{kpi('3.1').pk}": "Maybe"}
