@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -112,7 +113,10 @@ def _entry_context(academy, period, ret, user, *, data=None, after_save=False, r
         "problems": [row for row in rows if row.problem and not row.empty and not row.error],
         "empty": [row for row in rows if row.problem and row.empty and not row.error],
         "refused": refused,
-        "rag_words": {o.value: [o.symbol, o.label] for o in rag.Outcome},
+        # For return.js (a data attribute, never an inline script): the board's words.
+        "rag_words": json.dumps(
+            {o.value: [o.symbol, o.label] for o in rag.Outcome}, ensure_ascii=False
+        ),
         "previous_period": previous,
         "last_year_period": last_year,
         "editable": locked_reason is None,

@@ -4,16 +4,16 @@
  * server shows each row's RAG as kpis.rag.judge decides it. The row carries what judging needs
  * (data-threshold already computed for this academy: its own target, the baseline or the
  * national figure; data-amber the amber width in the value's units; data-direction); the words
- * and symbols come from the page (#rag-words, the same as the board's).
+ * and symbols come from the form's data-rag-words (kpis.rag's, the same as the board's).
  */
 (function () {
   "use strict";
 
-  var wordsElement = document.getElementById("rag-words");
-  if (!wordsElement) {
+  var form = document.querySelector("form[data-rag-words]");
+  if (!form) {
     return;
   }
-  var words = JSON.parse(wordsElement.textContent);
+  var words = JSON.parse(form.getAttribute("data-rag-words"));
   var AS_TYPED = "as you typed it, not saved yet";
 
   function read(text, measure) {
