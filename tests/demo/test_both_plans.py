@@ -11,6 +11,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from academies.models import Academy
@@ -124,6 +126,26 @@ def test_the_archived_plan_shows_ratings_of_its_own_last_published_period(demo, 
     Return.objects.create(academy=Academy.objects.first(), period=own, status=ReturnStatus.APPROVED)
     page = _main(client_for("trustee").get(reverse("plans:plan"), {"plan": demo.pk}))
     assert "(trust RAG, 2021/22 Summer)" in _words(page)
+
+
+def test_the_archived_plan_page_runs_as_many_queries_with_more_actions(demo, client_for):
+    # One more query than the active plan's page (plan_rating_period: the plan's own periods
+    # with published returns), whatever the plan's size.
+    client = client_for("trustee")
+    url = f"{reverse('plans:plan')}?plan={demo.pk}"
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    before = count()
+    objective = demo.objectives.first()
+    aims = list(objective.aims.all())
+    for position in range(100, 130):
+        action = Action.objects.create(objective=objective, position=position, description="x")
+        action.aims.set(aims[:2])
+    assert count() == before
 
 
 def test_central_team_cannot_edit_the_archived_plan(demo, client_for):
