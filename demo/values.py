@@ -14,8 +14,9 @@ from decimal import Decimal
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from academies.models import Academy
+from academies.models import Academy, AcademyRole, RoleAssignment
 from demo.dates import period_due_date
+from kpis import rag
 from kpis.cache import bump_board_version
 from kpis.models import (
     KPI,
@@ -29,6 +30,7 @@ from kpis.models import (
     TargetKind,
     Term,
 )
+from kpis.selectors import rule_for
 
 DEMO_NOTE = "Demo data: generated, not real."
 SUMMER_STATES = {
@@ -136,6 +138,44 @@ def _return_times(period: Period, status: ReturnStatus) -> dict:
     return times
 
 
+# What a head writes beside a red value, by KPI area: the board reads these beside the RAG.
+RED_NOTES = {
+    1: [
+        "Maths lead left at Easter; a new lead started in April and intervention groups run "
+        "after school.",
+        "Cohort with high prior-attainment gaps; targeted tutoring in place for 40 pupils.",
+    ],
+    2: [
+        "Two families with long-term absence account for most of the gap; the attendance "
+        "officer is involved and plans are in place.",
+        "Spike after a behaviour policy relaunch in January; incidents fell in the last "
+        "four weeks.",
+    ],
+    3: [
+        "Enrichment paused during the building works; the programme restarts next term.",
+        "Student council elections moved to next term after staffing changes.",
+    ],
+    4: [
+        "Recruitment under way for two posts; interim cover from the trust's central team.",
+        "Audit actions agreed with the finance committee; due for completion next term.",
+    ],
+}
+
+
+def _note(kpi: KPI, rule_override, value, baseline, rng: random.Random) -> str:
+    """A head's explanation for a red demo value; other values carry no note (the board marks
+    demo data as such without one)."""
+    judgement = rag.judge(
+        rule_for(kpi, rule_override),
+        value,
+        baseline=baseline,
+        national=NATIONAL.get(kpi.code),
+    )
+    if judgement.outcome != rag.Outcome.RED:
+        return ""
+    return rng.choice(RED_NOTES.get(kpi.area.number, RED_NOTES[4]))
+
+
 def generate_demo_values(*, seed: int = 2023) -> int:
     """Create demo values, returns and national figures once; returns the values created."""
     if KPIValue.objects.filter(is_demo=True).exists():
@@ -145,6 +185,10 @@ def generate_demo_values(*, seed: int = 2023) -> int:
     academies = list(Academy.objects.order_by("name"))
     kpis = list(KPI.objects.with_area().prefetch_related("academy_targets"))
     strength = {academy.pk: rng.uniform(-1.0, 1.0) for academy in academies}
+    heads = {
+        ra.academy_id: ra.user
+        for ra in RoleAssignment.objects.filter(role=AcademyRole.HEADTEACHER).select_related("user")
+    }
 
     NationalFigure.objects.bulk_create(
         [
@@ -177,16 +221,23 @@ def generate_demo_values(*, seed: int = 2023) -> int:
             for kpi in kpis:
                 if not kpi.applies_to(academy):
                     continue
+                before = baseline.get((kpi.code, academy.pk, period.term))
                 value = _value(kpi, academy, period, strength[academy.pk], rng, baseline)
                 if period.year_start == 2022:
                     baseline[(kpi.code, academy.pk, period.term)] = value
+                    before = None  # the baseline year itself has nothing to compare with
+                override = next(
+                    (t for t in kpi.academy_targets.all() if t.academy_id == academy.pk), None
+                )
+                note = _note(kpi, override, value, before, rng)
                 values.append(
                     KPIValue(
                         kpi=kpi,
                         academy=academy,
                         period=period,
                         value=value,
-                        note=DEMO_NOTE,
+                        note=note,
+                        updated_by=heads.get(academy.pk) if note else None,
                         is_demo=True,
                     )
                 )
