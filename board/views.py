@@ -9,6 +9,7 @@ academies exist.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
@@ -42,8 +43,10 @@ from plans.selectors import (
     active_plan,
     addresses,
     governance_paper,
+    in_scope,
     kpi_actions,
     kpi_rag_map,
+    most_relevant_first,
     plan_progress,
 )
 
@@ -68,8 +71,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
     def render_exceptions() -> str:
         board = period_board()
-        context = _exceptions_context(board, visible, period)
-        return render_to_string("_exceptions.html", {**context, "today": timezone.localdate()})
+        today = timezone.localdate()
+        context = _exceptions_context(board, visible, period, today)
+        return render_to_string("_exceptions.html", {**context, "today": today})
 
     board_token = board_version()
     # The exceptions show the plan's linked actions too: the plan's changes renew them.
@@ -121,28 +125,78 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _exceptions_context(board, visible: set[int] | None, period) -> dict:
-    """The overview's exceptions in the user's scope: each (row, cell, linked actions) — for a
-    red or amber cell, the active plan's actions linked to its KPI that address its academy
-    (trust-wide, or naming it: so always in the user's scope), with their latest commentary —
-    and one line per academy whose return is not submitted (Board.unsubmitted)."""
+@dataclass
+class ExceptionItem:
+    """One academy's exception cell under its KPI; ``unaddressed``: a red that none of the
+    KPI's linked actions addresses although some address other academies of the group."""
+
+    cell: object
+    unaddressed: bool = False
+
+
+@dataclass
+class ExceptionGroup:
+    """A KPI's exceptions, as the board reads them: its academies' cells (reds first) with
+    their heads' notes, and its linked plan actions once — the most relevant one in a line
+    (``lead``), how many more the KPI page lists, or the flag that no action addresses it."""
+
+    kpi: KPI
+    items: list[ExceptionItem] = field(default_factory=list)
+    lead: Action | None = None
+    more: int = 0
+
+    @property
+    def outcome(self) -> rag.Outcome:
+        return self.items[0].cell.outcome
+
+    @property
+    def unaddressed(self) -> bool:
+        """A red KPI for which no linked action addresses any of these academies."""
+        return self.lead is None and any(i.cell.outcome == rag.Outcome.RED for i in self.items)
+
+    @property
+    def judged(self) -> bool:
+        """Whether any of its cells is red or amber (a missing value has no linked actions)."""
+        return any(i.cell.outcome in _JUDGED for i in self.items)
+
+
+_JUDGED = (rag.Outcome.RED, rag.Outcome.AMBER)
+
+
+def _exceptions_context(board, visible: set[int] | None, period, today: date) -> dict:
+    """The overview's exceptions in the user's scope, one group per KPI (Board.exceptions'
+    order: a KPI with a red first, then missing, then declining ambers), and one line per
+    academy whose return is not submitted (Board.unsubmitted).
+
+    A group's actions: the active plan's actions linked to its KPI that address one of its red
+    or amber academies (trust-wide, or naming it: so always in the user's scope), the most
+    relevant first (plans.selectors.most_relevant_first). Same queries for any number of KPIs
+    (kpi_actions: two).
+    """
     if board is None:
-        return {"exceptions": [], "unsubmitted": [], "period": period}
+        return {"groups": [], "unsubmitted": [], "period": period}
     scoped = board.restricted_to(visible)
-    found = scoped.exceptions()
-    judged = (rag.Outcome.RED, rag.Outcome.AMBER)
-    linked = kpi_actions(row.kpi.pk for row, cell in found if cell.outcome in judged)
-    exceptions = [
-        (
-            row,
-            cell,
-            [action for action in linked.get(row.kpi.pk, []) if addresses(action, cell.academy.pk)]
-            if cell.outcome in judged
-            else [],
-        )
-        for row, cell in found
-    ]
-    return {"exceptions": exceptions, "unsubmitted": scoped.unsubmitted(), "period": period}
+    groups: dict[int, ExceptionGroup] = {}
+    for row, cell in scoped.exceptions():
+        group = groups.setdefault(row.kpi.pk, ExceptionGroup(row.kpi))
+        group.items.append(ExceptionItem(cell))
+    linked = kpi_actions(pk for pk, group in groups.items() if group.judged)
+    for group in groups.values():
+        academies = {i.cell.academy.pk for i in group.items if i.cell.outcome in _JUDGED}
+        actions = [
+            action
+            for action in linked.get(group.kpi.pk, [])
+            if any(addresses(action, academy) for academy in academies)
+        ]
+        if not actions:
+            continue
+        ranked = most_relevant_first(actions, today)
+        group.lead, group.more = ranked[0], len(ranked) - 1
+        for item in group.items:
+            item.unaddressed = item.cell.outcome == rag.Outcome.RED and not any(
+                addresses(action, item.cell.academy.pk) for action in actions
+            )
+    return {"groups": list(groups.values()), "unsubmitted": scoped.unsubmitted(), "period": period}
 
 
 @require_safe
@@ -237,10 +291,20 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
 
     parts = (kpi.pk, permissions.scope_key(request.user))
     history_html = cached_fragment("kpi-detail", parts, render_history, board_version())
+    today = timezone.localdate()
+    # Every plan action linked to the KPI in the user's scope, the most relevant first (the
+    # overview shows the first and links here for the rest): two queries (kpi_actions).
+    actions = [a for a in kpi_actions([kpi.pk]).get(kpi.pk, []) if in_scope(a, visible)]
     return render(
         request,
         "kpis/detail.html",
-        {"kpi": kpi, "rule": kpi_rule(kpi), "history_html": history_html},
+        {
+            "kpi": kpi,
+            "rule": kpi_rule(kpi),
+            "history_html": history_html,
+            "actions": most_relevant_first(actions, today),
+            "today": today,
+        },
     )
 
 

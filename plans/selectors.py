@@ -340,8 +340,8 @@ def with_latest_commentary(queryset):
 def kpi_actions(kpi_ids) -> dict[int, list[Action]]:
     """The active plan's actions linked to each of these KPIs (KPI id → actions, in plan
     order), each with its current status, the date and commentary of its latest update
-    (as with_current_status and with_latest_commentary annotate them), and ``academy_ids``,
-    the academies it names (none: the whole trust), for addresses().
+    (as with_current_status and with_latest_commentary annotate them), and ``academy_ids``
+    and ``academy_names``, the academies it names (none: the whole trust), for addresses().
 
     Two queries whatever the number of KPIs or actions, and even for none (so a page's count
     does not depend on whether anything is red): the links to these KPIs with their actions
@@ -363,10 +363,12 @@ def kpi_actions(kpi_ids) -> dict[int, list[Action]]:
         .order_by("action__objective__number", "action__position", "action_id")
     )
     named: dict[int, set[int]] = {}
-    for action_id, academy_id in Action.academies.through.objects.filter(
+    names: dict[int, set[str]] = {}
+    for action_id, academy_id, name in Action.academies.through.objects.filter(
         action__kpis__in=ids, **active
-    ).values_list("action_id", "academy_id"):
+    ).values_list("action_id", "academy_id", "academy__name"):
         named.setdefault(action_id, set()).add(academy_id)
+        names.setdefault(action_id, set()).add(name)
     actions: dict[int, Action] = {}
     found: dict[int, list[Action]] = {}
     for link in links:
@@ -375,6 +377,7 @@ def kpi_actions(kpi_ids) -> dict[int, list[Action]]:
         action.latest_update_on = link.latest_update_on
         action.latest_commentary = link.latest_commentary or ""
         action.academy_ids = frozenset(named.get(link.action_id, ()))
+        action.academy_names = sorted(names.get(link.action_id, ()))
         found.setdefault(link.kpi_id, []).append(action)
     return found
 
@@ -383,3 +386,33 @@ def addresses(action: Action, academy_id: int) -> bool:
     """Whether an action from kpi_actions addresses an academy: it names none (the whole
     trust) or names this one — permissions.action_in_scope's rule, on the ids fetched."""
     return not action.academy_ids or academy_id in action.academy_ids
+
+
+# Overdue first, then the worst status: the action a board should read first about a KPI.
+_STATUS_WEIGHT = {
+    ActionStatus.OFF_TRACK: 1,
+    ActionStatus.AT_RISK: 2,
+    ActionStatus.NOT_STARTED: 3,
+    ActionStatus.ON_TRACK: 4,
+    ActionStatus.COMPLETE: 5,
+}
+
+
+def most_relevant_first(actions, today: datetime.date) -> list[Action]:
+    """Actions from kpi_actions, the most relevant first: the worst status (overdue, off
+    track, at risk, not started, on track, complete), then the most recently updated, then
+    plan order (the overview shows the first beside a red or amber, the KPI page all)."""
+
+    def key(item):
+        position, action = item
+        weight = 0 if action.is_overdue(today) else _STATUS_WEIGHT.get(action.status, 3)
+        updated = action.latest_update_on.toordinal() if action.latest_update_on else 0
+        return (weight, -updated, position)
+
+    return [action for _position, action in sorted(enumerate(actions), key=key)]
+
+
+def in_scope(action: Action, academy_ids: set[int] | None) -> bool:
+    """Whether an action from kpi_actions is in a user's scope (academies.permissions
+    .action_in_scope's rule on the ids fetched): trust-wide, or naming one of the academies."""
+    return academy_ids is None or not action.academy_ids or bool(action.academy_ids & academy_ids)

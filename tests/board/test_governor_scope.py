@@ -188,11 +188,12 @@ def test_the_overview_shows_a_governor_only_their_academys_exceptions_and_return
     governor = clients("governor").get(HOME)
     assert {a.slug for a, _ in governor.context["completeness"]} == {MORETON}
     assert {a.slug for a, _ in trustee.context["completeness"]} == ALL_SLUGS
-    mine = governor.context["exceptions"]
+    mine = governor.context["groups"]
     assert mine, "the demo values give Moreton exceptions"
-    # Each exception is (row, cell, linked actions) since issue 15.
-    assert {cell.academy.slug for _, cell, _ in mine} == {MORETON}
-    assert {cell.academy.slug for _, cell, _ in trustee.context["exceptions"]} > {MORETON}
+    # One group per KPI since issue 15, its academies' cells beneath.
+    assert {item.cell.academy.slug for g in mine for item in g.items} == {MORETON}
+    theirs = trustee.context["groups"]
+    assert {item.cell.academy.slug for g in theirs for item in g.items} > {MORETON}
     page = governor.content.decode()
     exceptions = section(page, "exceptions-heading", "returns-heading")
     assert scorecard_slugs(exceptions) == {MORETON}
@@ -493,8 +494,9 @@ def test_templates_never_test_role_names():
         # and tests/plans/test_plan_views.py.
         pytest.param(HOME, 18, id="overview"),
         pytest.param(MATRIX, 12, id="matrix"),
-        # 12: the rule as applied reads the academies' overrides of the KPI (issue 15).
-        pytest.param(reverse("kpis:detail", args=["2.1"]), 12, id="kpi-detail"),
+        # 12: the rule as applied reads the academies' overrides of the KPI (issue 15); 14: its
+        # list of linked plan actions (kpi_actions: the links with latest updates; academies).
+        pytest.param(reverse("kpis:detail", args=["2.1"]), 14, id="kpi-detail"),
         pytest.param(reverse("academies:scorecard", args=[MORETON]), 14, id="scorecard"),
         pytest.param(reverse("plans:plan"), 29, id="plan"),
         pytest.param(reverse("plans:monitoring", args=["board"]), 20, id="governance-paper"),

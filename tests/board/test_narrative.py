@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+from collections import Counter
 from decimal import Decimal
 
 import openpyxl
@@ -23,7 +24,7 @@ from kpis import rag
 from kpis.models import KPI, KPIValue, Period, Return, ReturnStatus
 from kpis.selectors import Cell, PeriodIndex, board_matrix, default_period
 from plans.models import Action, ActionStatus, ProgressUpdate
-from plans.selectors import kpi_actions
+from plans.selectors import kpi_actions, most_relevant_first
 from spreadsheets.export import board_pack
 
 AUTUMN = "2023-24-autumn"
@@ -42,15 +43,17 @@ def head():
     return get_user_model().objects.create_user("jbloggs", first_name="Jo", last_name="Bloggs")
 
 
-def red_cell(period: Period, *, linked: bool):
+def red_cell(period: Period, *, linked: bool, actions: int = 1):
     """(row, cell) of an academy's red value in the period whose KPI the active plan's actions
-    do (linked) or do not link to."""
+    do (linked: at least ``actions`` of them) or do not link to."""
     board = board_matrix(period, PeriodIndex())
-    with_actions = set(
+    links = Counter(
         Action.objects.filter(objective__plan__status="active").values_list("kpis", flat=True)
     )
     for row, cell in board.exceptions():
-        if cell.outcome == rag.Outcome.RED and (row.kpi.pk in with_actions) == linked:
+        if cell.outcome != rag.Outcome.RED:
+            continue
+        if (links[row.kpi.pk] >= actions) if linked else not links[row.kpi.pk]:
             return row, cell
     raise AssertionError("the demo values have no such red")
 
@@ -67,16 +70,36 @@ def exceptions_section(client, period: Period) -> str:
     return page.split('id="exceptions-heading"', 1)[1].split('id="returns-heading"', 1)[0]
 
 
-def exception_row(markup: str, kpi: KPI, academy: Academy) -> str:
-    """The exceptions table row of one KPI and academy."""
-    rows = re.findall(r"<tr>.*?</tr>", markup, flags=re.S)
-    mine = [
-        r
-        for r in rows
-        if f"/kpis/{kpi.code}/#academy-{academy.slug}" in r and f">{academy.name}<" in r
-    ]
-    assert len(mine) == 1, f"no single row for {kpi.code} {academy.name}"
+def words(markup: str) -> str:
+    """The text a reader sees: tags dropped, runs of white space as one space."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", markup)).strip()
+
+
+def exception_card(markup: str, kpi: KPI) -> str:
+    """The overview's card of one KPI (its academies beneath, its plan actions once)."""
+    cards = markup.split('<li class="exception-kpi ')[1:]
+    mine = [c for c in cards if f'href="/kpis/{kpi.code}/">{kpi.code} ' in c]
+    assert len(mine) == 1, f"no single card for {kpi.code}"
     return mine[0]
+
+
+def exception_item(card: str, academy: Academy) -> str:
+    """One academy's part of a KPI's card: rating, why, the head's note."""
+    items = card.split('<li class="exception-item">')[1:]
+    mine = [i.split("</li>", 1)[0] for i in items if f">{academy.name}</a>" in i]
+    assert len(mine) == 1, f"no single item for {academy.name}"
+    return mine[0]
+
+
+def plan_line(card: str) -> str:
+    """The card's line about its plan actions (after its academies)."""
+    return card.split("</ul>", 1)[1]
+
+
+def update(action, status, day, commentary, author) -> ProgressUpdate:
+    return ProgressUpdate.objects.create(
+        action=action, status=status, date=day, commentary=commentary, author=author
+    )
 
 
 # --- The overview ------------------------------------------------------------------------------
@@ -85,44 +108,92 @@ def exception_row(markup: str, kpi: KPI, academy: Academy) -> str:
 def test_the_overview_shows_the_heads_note_and_who_wrote_it_beside_a_red(client_for, autumn, head):
     row, cell = red_cell(autumn, linked=True)
     note_on(autumn, row.kpi, cell.academy, head)
-    markup = exception_row(exceptions_section(client_for("trustee"), autumn), row.kpi, cell.academy)
-    assert "Head's note:" in markup
-    assert f"“{NOTE}” — Jo Bloggs" in markup
-    assert cell.judgement.explanation.split(" ")[0] in markup  # the arithmetic stays
+    card = exception_card(exceptions_section(client_for("trustee"), autumn), row.kpi)
+    item = exception_item(card, cell.academy)
+    assert f"Head's note: “{NOTE}” — Jo Bloggs" in words(item)
+    assert cell.judgement.explanation in words(item)  # the arithmetic stays, under the rating
+    assert "✗ Red" in words(item)
+    # A link to the academy's chart on the KPI page.
+    chart = f"chart-{row.kpi.code.replace('.', '-')}-{cell.academy.slug}"
+    assert f'href="/kpis/{row.kpi.code}/#{chart}">Chart<' in item
 
 
-def test_a_red_shows_its_linked_actions_status_date_and_latest_commentary(client_for, autumn, cast):
+def test_a_red_without_a_note_says_the_head_has_not_explained_it(client_for, autumn):
     row, cell = red_cell(autumn, linked=True)
-    action = Action.objects.filter(kpis=row.kpi, academies=None).first() or row.kpi.actions.first()
-    action.academies.clear()  # trust-wide: it addresses every academy
-    ProgressUpdate.objects.create(
-        action=action,
-        status=ActionStatus.AT_RISK,
-        date=datetime.date(2024, 3, 4),
-        commentary=COMMENTARY,
-        author=cast["central"],
-    )
-    markup = exception_row(exceptions_section(client_for("trustee"), autumn), row.kpi, cell.academy)
-    assert f'href="/plan/actions/{action.pk}/"' in markup
-    words = re.sub(r"<[^>]+>", "", markup)  # the status is a styled span
-    assert re.search(r"At risk\s*, 4 Mar 2024: " + re.escape(COMMENTARY), words)
-    assert "No action addresses this" not in markup
+    KPIValue.objects.filter(kpi=row.kpi, academy=cell.academy, period=autumn).update(note="")
+    card = exception_card(exceptions_section(client_for("trustee"), autumn), row.kpi)
+    assert "No note from the head." in words(exception_item(card, cell.academy))
+
+
+def test_a_red_shows_its_most_relevant_action_in_one_line_and_counts_the_rest(
+    client_for, autumn, cast
+):
+    """One line: the worst status first (an at-risk action before an on-track one updated
+    later), its date and its latest commentary cut to about 20 words; the others counted,
+    linked to the KPI page's list."""
+    row, cell = red_cell(autumn, linked=True, actions=2)
+    actions = list(row.kpi.actions.all())
+    assert len(actions) >= 2
+    long = " ".join([COMMENTARY] + ["and more"] * 20)
+    worst = actions[-1]
+    for action in actions:
+        action.academies.clear()  # trust-wide: they address every academy
+        action.due_date, action.due_period = None, None  # none overdue
+        action.save()
+        if action != worst:
+            on_track = datetime.date(2024, 3, 20)
+            update(action, ActionStatus.ON_TRACK, on_track, "All well.", cast["central"])
+    update(worst, ActionStatus.AT_RISK, datetime.date(2024, 3, 4), long, cast["central"])
+    line = plan_line(exception_card(exceptions_section(client_for("trustee"), autumn), row.kpi))
+    assert f'href="/plan/actions/{worst.pk}/"' in line
+    assert line.count('href="/plan/actions/') == 1  # one action, not all of them
+    assert "At risk updated 4 Mar 2024: " + COMMENTARY in words(line)
+    assert words(long) not in words(line) and "…" in line  # truncated
+    more = len(actions) - 1
+    assert f'href="/kpis/{row.kpi.code}/#actions">+ {more} more action' in line
+    assert "No action addresses this" not in line
 
 
 def test_a_red_kpi_no_action_links_to_is_flagged(client_for, autumn):
     row, cell = red_cell(autumn, linked=False)
-    markup = exception_row(exceptions_section(client_for("trustee"), autumn), row.kpi, cell.academy)
-    assert "No action addresses this" in markup
+    card = exception_card(exceptions_section(client_for("trustee"), autumn), row.kpi)
+    assert "⚑ No action addresses this" in words(plan_line(card))
+    assert "/plan/actions/" not in card
 
 
 def test_an_action_naming_only_another_academy_does_not_address_this_red(client_for, autumn):
     row, cell = red_cell(autumn, linked=True)
-    other = Academy.objects.exclude(pk=cell.academy.pk).first()
+    others = {c.academy.pk for c in row.cells if c.is_exception}
+    other = Academy.objects.exclude(pk__in=others).first()
     for action in row.kpi.actions.all():
         action.academies.set([other])
-    markup = exception_row(exceptions_section(client_for("trustee"), autumn), row.kpi, cell.academy)
-    assert "/plan/actions/" not in markup
-    assert "No action addresses this" in markup
+    card = exception_card(exceptions_section(client_for("trustee"), autumn), row.kpi)
+    assert "/plan/actions/" not in card
+    assert "No action addresses this" in words(card)
+
+
+def test_a_kpi_red_in_two_academies_is_one_card_with_its_action_once(client_for, autumn, cast):
+    row, cell = red_cell(autumn, linked=True)
+    second = next(
+        c
+        for c in row.cells
+        if c.academy.pk != cell.academy.pk and c.outcome != rag.Outcome.NOT_APPLICABLE
+    )
+    KPIValue.objects.filter(kpi=row.kpi, academy=second.academy, period=autumn).update(
+        value=KPIValue.objects.get(kpi=row.kpi, academy=cell.academy, period=autumn).value
+    )
+    for action in row.kpi.actions.all():
+        action.academies.set([cell.academy])  # addresses the first academy only
+    markup = exceptions_section(client_for("trustee"), autumn)
+    card = exception_card(markup, row.kpi)
+    assert "✗ Red" in words(exception_item(card, cell.academy))
+    assert "✗ Red" in words(exception_item(card, second.academy))
+    assert card.count('href="/plan/actions/') == 1
+    # The action names the first academy; the second is flagged on its own.
+    assert f"No action addresses {second.academy.name}" in words(
+        exception_item(card, second.academy)
+    )
+    assert "No action addresses" not in words(exception_item(card, cell.academy))
 
 
 def test_an_unsubmitted_return_is_one_line_on_the_overview(client_for, autumn):
@@ -133,10 +204,8 @@ def test_an_unsubmitted_return_is_one_line_on_the_overview(client_for, autumn):
     markup = exceptions_section(client_for("trustee"), autumn)
     assert f"Moreton School</a>: return not submitted — {missing} KPIs" in markup
     assert missing > 10
-    # None of its KPIs is a row of its own.
-    assert "/kpis/" not in "".join(
-        r for r in re.findall(r"<tr>.*?</tr>", markup, flags=re.S) if ">Moreton School<" in r
-    )
+    # None of its KPIs is an exception of its own.
+    assert 'class="exception-academy" href="/academies/moreton-school/"' not in markup
 
 
 def test_the_overviews_cached_exceptions_show_a_new_progress_update(
@@ -149,10 +218,71 @@ def test_the_overviews_cached_exceptions_show_a_new_progress_update(
     action.academies.clear()
     client = client_for("trustee")
     assert COMMENTARY not in exceptions_section(client, autumn)
-    ProgressUpdate.objects.create(
-        action=action, status=ActionStatus.ON_TRACK, commentary=COMMENTARY, author=cast["central"]
-    )
+    update(action, ActionStatus.OFF_TRACK, datetime.date.today(), COMMENTARY, cast["central"])
     assert COMMENTARY in exceptions_section(client, autumn)
+
+
+def test_the_most_relevant_action_is_the_worst_status_then_the_latest_update(autumn):
+    today = datetime.date(2024, 6, 1)
+
+    def action(pk, status, updated=None, due=None):
+        found = Action(pk=pk, description=f"a{pk}", due_date=due)
+        found.latest_status, found.latest_update_on = status, updated
+        return found
+
+    march, april = datetime.date(2024, 3, 1), datetime.date(2024, 4, 1)
+    ranked = most_relevant_first(
+        [
+            action(1, ActionStatus.COMPLETE, april),
+            action(2, ActionStatus.ON_TRACK, march),
+            action(3, ActionStatus.ON_TRACK, april),
+            action(4, ActionStatus.AT_RISK, march),
+            action(5, ActionStatus.ON_TRACK, march, due=datetime.date(2024, 5, 1)),  # overdue
+            action(6, ActionStatus.OFF_TRACK, march),
+            action(7, ActionStatus.NOT_STARTED),
+        ],
+        today,
+    )
+    assert [a.pk for a in ranked] == [5, 6, 4, 7, 3, 2, 1]
+
+
+# --- The KPI page lists every linked action ---------------------------------------------------
+
+
+def test_the_kpi_page_lists_every_linked_action_with_its_latest_commentary(
+    client_for, autumn, cast
+):
+    row, _cell = red_cell(autumn, linked=True)
+    actions = list(row.kpi.actions.all())
+    for action in actions:
+        update(
+            action,
+            ActionStatus.ON_TRACK,
+            datetime.date(2024, 3, 4),
+            f"{COMMENTARY} {action.pk}",
+            cast["central"],
+        )
+    page = client_for("trustee").get(reverse("kpis:detail", args=[row.kpi.code])).content.decode()
+    listed = page.split('id="actions"', 1)[1]
+    for action in actions:
+        assert f'href="/plan/actions/{action.pk}/"' in listed
+        assert f"On track updated 4 Mar 2024: {COMMENTARY} {action.pk}" in words(listed)
+
+
+def test_a_governor_reads_only_the_kpi_actions_in_their_scope(client_for, autumn):
+    row, _cell = red_cell(autumn, linked=True, actions=2)
+    moreton = Academy.objects.get(slug="moreton-school")
+    aldersley = Academy.objects.get(slug="aldersley-high-school")
+    mine, theirs = list(row.kpi.actions.all())[:2]
+    mine.academies.set([moreton])
+    theirs.academies.set([aldersley])
+    url = reverse("kpis:detail", args=[row.kpi.code])
+    listed = client_for("governor").get(url).content.decode().split('id="actions"', 1)[1]
+    assert f'href="/plan/actions/{mine.pk}/"' in listed
+    assert "(Moreton School)" in words(listed)
+    assert f'href="/plan/actions/{theirs.pk}/"' not in listed
+    everyone = client_for("trustee").get(url).content.decode().split('id="actions"', 1)[1]
+    assert f'href="/plan/actions/{theirs.pk}/"' in everyone
 
 
 def test_linked_actions_cost_two_queries_for_any_number_of_kpis(autumn, django_assert_num_queries):

@@ -144,8 +144,11 @@ def test_kpi_detail_runs_a_fixed_number_of_queries(
     # 6 academies, 7 its academy targets, 8 its published values, 9 its national figures
     # (6–9 only when the fragment is not cached), 10 the rule as applied: academies with
     # their override of this KPI (issue 15: "special schools: at least 90%"; outside the
-    # cached fragment), 11 groups, 12 demo-data flag
-    with django_assert_num_queries(12):
+    # cached fragment), 11 the plan actions linked to the KPI with their latest update,
+    # 12 the academies those actions name (11–12: the page's list of linked actions, which
+    # the overview's "+ N more actions" links to; plans.selectors.kpi_actions), 13 groups,
+    # 14 demo-data flag
+    with django_assert_num_queries(14):
         client.get(reverse("kpis:detail", args=["2.1"]))
 
 
