@@ -295,7 +295,9 @@ def judge(
 # --- The trust column -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# Slots, not frozen: a matrix builds two of these per cell, and a frozen dataclass's __init__
+# costs several times as much.
+@dataclass(slots=True)
 class AcademyFigure:
     """One academy's contribution to the trust column."""
 
@@ -322,7 +324,9 @@ def aggregate(
     share_meeting is the percentage of judged academies (green, amber or red) that are green.
     A value of an academy the KPI does not apply to (a phase changed since) is not counted.
     """
-    present = [f for f in figures if f.counted]
+    present = [
+        f for f in figures if f.value is not None and f.outcome is not Outcome.NOT_APPLICABLE
+    ]
     if aggregation == "share_meeting":
         judged = [f for f in figures if f.outcome in SEVERITY]
         if not judged:
@@ -452,6 +456,8 @@ def trust_trend(
     previous: Sequence[AcademyFigure],
     direction: str = HIGHER,
     measure: str = "number",
+    *,
+    values: tuple[Decimal | None, Decimal | None] | None = None,
 ) -> tuple[Trend | None, str]:
     """The trust's trend, like for like: (trend, note). ``current`` and ``previous`` are the
     same academies' figures (same order) in this period and the one before.
@@ -466,20 +472,26 @@ def trust_trend(
 
     Recomputing rather than withholding: an academy or two is often late, and the board
     would lose every trust trend for a term; the note says what was compared.
+
+    ``values``: the two trust figures when the caller has them already (the matrix), so the
+    common case of the same academies needs no aggregating again.
     """
-
-    def counts(figure: AcademyFigure) -> bool:
-        if aggregation == "share_meeting":
-            return figure.outcome in SEVERITY
-        return figure.counted
-
-    now = [counts(f) for f in current]
-    before = [counts(f) for f in previous]
+    if aggregation == "share_meeting":
+        now = [f.outcome in SEVERITY for f in current]
+        before = [f.outcome in SEVERITY for f in previous]
+    else:
+        na = Outcome.NOT_APPLICABLE
+        now = [f.value is not None and f.outcome is not na for f in current]
+        before = [f.value is not None and f.outcome is not na for f in previous]
     if not any(now) or not any(before):
         return None, ""  # nothing to compare with: no note needed
     if now == before:
-        value = aggregate(aggregation, current, measure)[0]
-        return trend(value, aggregate(aggregation, previous, measure)[0], direction), ""
+        if values is None:
+            values = (
+                aggregate(aggregation, current, measure)[0],
+                aggregate(aggregation, previous, measure)[0],
+            )
+        return trend(values[0], values[1], direction), ""
     common = [i for i, (a, b) in enumerate(zip(now, before, strict=True)) if a and b]
     if not common:
         return None, "not comparable: no academy reported in both periods"

@@ -386,7 +386,12 @@ def board_matrix(
             # The trust's previous figure as the board saw it; its trend like for like.
             trust_cell.previous = trust_before
             trust_cell.trend, trust_cell.trend_note = rag.trust_trend(
-                kpi.aggregation, figures, before, kpi.direction, kpi.measure
+                kpi.aggregation,
+                figures,
+                before,
+                kpi.direction,
+                kpi.measure,
+                values=(trust_cell.value, trust_before),
             )
         for cell in cells:
             counts[cell.academy.pk][cell.outcome] += 1
@@ -745,7 +750,8 @@ def chart_bands(
 def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Series | None:
     """The trust's series for one KPI, worked out from the academies' series of kpi_history
     (no query): each period's trust figure by kpis.rag.judge_trust, as the matrix's trust
-    column, with its target band. None when there are no academies."""
+    column, with its target band, coverage and like-for-like trend. None when there are no
+    academies."""
     if not history:
         return None
     base_rule = rule_for(kpi)
@@ -753,6 +759,7 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
     index = {period.pk: i for i, period in enumerate(periods.periods)}
     cells: list[Cell] = []
     bands: list[TargetBand | None] = []
+    before: list[rag.AcademyFigure] | None = None
     for i, period in enumerate(periods.periods):
         base_period = periods.baseline(kpi, period)
         figures = [
@@ -761,6 +768,7 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
                 series.academy.pupils_on_roll or 1,
                 series.cells[i].outcome,
                 series.cells[index[base_period.pk]].value if base_period else None,
+                series.academy.name,
             )
             for series in history
         ]
@@ -768,16 +776,28 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
             base_rule, kpi.aggregation, kpi.trust_target_value, figures, national=nationals[i]
         )
         previous = cells[-1].value if cells else None
+        trend, trend_note = (
+            rag.trust_trend(kpi.aggregation, figures, before, kpi.direction, kpi.measure)
+            if before is not None
+            else (None, "")
+        )
+        before = figures
+        applicable = [f for f in figures if f.outcome != rag.Outcome.NOT_APPLICABLE]
+        unreported = tuple(f.name for f in applicable if f.value is None)
         cells.append(
             Cell(
                 None,
                 value,
                 judgement,
-                trend=rag.trend(value, previous, kpi.direction),
+                trend=trend,
                 previous=previous,
                 measure="percentage" if kpi.aggregation == "share_meeting" else kpi.measure,
                 unit=kpi.unit,
                 tip_id=f"tip-{kpi.code}-trust-{period.slug}",
+                expected=len(applicable),
+                reported=len(applicable) - len(unreported),
+                unreported=unreported,
+                trend_note=trend_note,
             )
         )
         judged = sum(1 for f in figures if f.outcome in rag.SEVERITY)

@@ -15,7 +15,7 @@ from academies.models import Academy
 from demo.values import generate_demo_values
 from kpis import rag
 from kpis.models import KPI, KPIValue, Period
-from kpis.selectors import PeriodIndex, board_matrix
+from kpis.selectors import PeriodIndex, board_matrix, kpi_history, trust_series
 
 MORETON = "Moreton School"
 
@@ -229,3 +229,20 @@ def test_a_value_of_an_academy_the_kpi_does_not_apply_to_is_not_in_the_trust_fig
     del secondary["Amethyst Sixth Form"]
     assert min(secondary.values()) <= cell.value <= max(secondary.values())
     assert cell.reported == 2
+
+
+def test_the_kpi_pages_trust_series_agrees_with_the_matrix_trust_cells(periods, autumn, spring):
+    _moreton_missing_in_spring(autumn, spring)
+    kpi = KPI.objects.get(code="2.3")
+    series = trust_series(kpi, kpi_history(kpi, periods), periods)
+    for period, cell in zip(periods.periods, series.cells, strict=True):
+        if period.pk not in (autumn.pk, spring.pk):
+            continue
+        matrix = _trust(periods, period, "2.3")
+        assert (cell.value, cell.trend, cell.trend_note) == (
+            matrix.value,
+            matrix.trend,
+            matrix.trend_note,
+        ), period.slug
+        assert (cell.coverage, cell.unreported) == (matrix.coverage, matrix.unreported)
+    assert series.cells[periods.periods.index(spring)].trend == rag.Trend.WORSE
