@@ -431,9 +431,15 @@ def judge_trust(
         )
     reported = sum(1 for f in applicable if f.value is not None)
     if judgement.outcome != Outcome.MISSING and reported < len(applicable):
+        # A change target's baseline is of the same academies: say so, as it is smaller.
+        same = (
+            f"; the baseline is of the same {reported}"
+            if trust.target_kind == "change" and judgement.threshold is not None
+            else ""
+        )
         judgement = Judgement(
             judgement.outcome,
-            f"{judgement.explanation} ({reported} of {len(applicable)} academies reported.)",
+            f"{judgement.explanation} ({reported} of {len(applicable)} academies reported{same}.)",
             judgement.threshold,
             judgement.target_words,
         )

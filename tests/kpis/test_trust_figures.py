@@ -202,6 +202,9 @@ def test_a_change_target_uses_the_baseline_of_the_academies_that_reported(period
     assert cell.judgement.threshold == expected
     shown = f"{same_four.normalize():f}"
     assert f"the baseline of {shown})" in cell.judgement.explanation
+    assert "(4 of 5 academies reported; the baseline is of the same 4.)" in (
+        cell.judgement.explanation
+    )
     assert cell.judgement.explanation.startswith(f"{sum(now.values()).normalize():f} ")
     assert cell.target_words.startswith(f"at most {expected} ")
 
