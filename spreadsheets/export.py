@@ -53,9 +53,12 @@ def number_format(cell: Cell) -> str:
 
     The cell holds the number as stored (the sheet imports back unchanged); its format rounds
     it as kpis.rag.format_value does on the pages: as many decimals as the page shows of that
-    value (0, 1 or 2), so a trust mean reads 95.98, never 95.98378378378378.
+    value (0, 1 or 2), so a trust mean reads 95.98, never 95.98378378378378. A trust cell
+    missing academies says so on the cell: '44 ! Amber · 4 of 5'.
     """
     label = f" {cell.judgement.symbol} {cell.judgement.label}"
+    if cell.coverage:
+        label += f" · {cell.coverage}"
     if cell.measure in ("yes_no", "grade"):
         shown = _literal(rag.format_value(cell.value, cell.measure) + label)
         return f"{shown};{shown};{shown}"

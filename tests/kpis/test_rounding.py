@@ -135,3 +135,13 @@ def test_every_numeric_cell_of_the_pack_has_a_rounding_format(autumn):
 def test_the_number_format_shows_what_format_value_shows(value, measure, starts):
     cell = Cell(None, value, rag.Judgement(rag.Outcome.GREEN, ""), measure=measure)
     assert number_format(cell).startswith(starts)
+
+
+def test_the_board_packs_trust_cell_says_how_many_academies_it_covers(autumn):
+    spring = Period.objects.get(slug="2023-24-spring")
+    KPIValue.objects.filter(kpi__code="2.3", period=spring, academy__slug="moreton-school").delete()
+    sheet = openpyxl.load_workbook(io.BytesIO(board_pack(spring)))["2023-24 Spring"]
+    rows = {r[0].value.split()[0]: r for r in sheet.iter_rows(min_row=2) if r[0].value}
+    trust = rows["2.3"][6]
+    assert isinstance(trust.value, int | float)
+    assert trust.number_format.endswith(' · 4 of 5"')
