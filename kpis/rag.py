@@ -423,7 +423,16 @@ def judge_trust(
         )
         judgement = Judgement(judgement.outcome, judgement.explanation, judgement.threshold, words)
     lacking = [f.name for f in figures if f.counted and f.baseline is None and f.name]
-    if trust.target_kind == "change" and value is not None and baseline is None and lacking:
+    # Some academies have a baseline and these do not (when none has, as in the baseline year
+    # itself, judge() has said "no baseline value to compare with").
+    with_baseline = any(f.counted and f.baseline is not None for f in figures)
+    if (
+        trust.target_kind == "change"
+        and value is not None
+        and baseline is None
+        and lacking
+        and with_baseline
+    ):
         judgement = Judgement(
             Outcome.NO_TARGET,
             f"{format_value(value, trust.measure, trust.unit)}: no baseline value for "

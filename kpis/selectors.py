@@ -327,6 +327,8 @@ class PeriodIndex:
     def baseline(self, kpi: KPI, period: Period) -> Period | None:
         if kpi.target_kind != "change" or kpi.baseline_year is None:
             return None
+        if period.year_start <= kpi.baseline_year:
+            return None  # the baseline year itself is not judged against itself
         return self.by_year_term.get((kpi.baseline_year, period.term))
 
 

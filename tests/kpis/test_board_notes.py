@@ -105,3 +105,24 @@ def test_a_single_missing_value_of_a_submitted_return_is_still_an_exception(peri
         if cell.outcome == rag.Outcome.MISSING
     ]
     assert (value.kpi_id, value.academy_id) in missing
+
+
+def test_the_baseline_year_of_a_change_target_is_not_judged_against_itself(periods):
+    """2.3 "Suspensions reduced by 25%" against 2022/23: in 2022/23 each academy's value was
+    its own baseline and so was red (above 75% of itself); the baseline year has no target."""
+    autumn_2022 = Period.objects.get(slug="2022-23-autumn")
+    row = next(r for r in board_matrix(autumn_2022, periods).rows if r.kpi.code == "2.3")
+    reported = [cell for cell in row.cells if cell.value is not None]
+    assert reported
+    assert {cell.outcome for cell in [*reported, row.trust]} == {rag.Outcome.NO_TARGET}
+    assert "no baseline value to compare with" in row.trust.judgement.explanation
+    series = next(s for s in kpi_history(row.kpi, periods) if s.academy == reported[0].academy)
+    assert series.cells[0].outcome == rag.Outcome.NO_TARGET
+    # The next year is judged against it.
+    autumn_2023 = Period.objects.get(slug="2023-24-autumn")
+    later = next(r for r in board_matrix(autumn_2023, periods).rows if r.kpi.code == "2.3")
+    assert {c.outcome for c in later.cells if c.value is not None} <= {
+        rag.Outcome.GREEN,
+        rag.Outcome.AMBER,
+        rag.Outcome.RED,
+    }
