@@ -218,11 +218,14 @@ def _write_exceptions(sheet, board: Board) -> None:
     exceptions = board.exceptions()
     judged = (rag.Outcome.RED, rag.Outcome.AMBER)
     linked = kpi_actions(line.kpi.pk for line, cell in exceptions if cell.outcome in judged)
+    wrap = Alignment(wrap_text=True)
+    fills = {outcome: PatternFill("solid", fgColor=colour) for outcome, colour in FILLS.items()}
+    # The row just written, counted here: sheet.max_row scans every cell, once per row it
+    # made the sheet quadratic (4 s of the pack at 150 academies).
+    row = 1
     for line, cell in exceptions:
         actions = [
-            action
-            for action in linked.get(line.kpi.pk, [])
-            if addresses(action, cell.academy.pk)
+            action for action in linked.get(line.kpi.pk, []) if addresses(action, cell.academy.pk)
         ]
         sheet.append(
             [
@@ -237,11 +240,10 @@ def _write_exceptions(sheet, board: Board) -> None:
                 safe_text(_actions_in_words(actions, cell.outcome)),
             ]
         )
-        sheet.cell(row=sheet.max_row, column=3).fill = PatternFill(
-            "solid", fgColor=FILLS[cell.outcome]
-        )
+        row += 1
+        sheet.cell(row=row, column=3).fill = fills[cell.outcome]
         for column in (6, 7, 9):
-            sheet.cell(row=sheet.max_row, column=column).alignment = Alignment(wrap_text=True)
+            sheet.cell(row=row, column=column).alignment = wrap
     for academy, count in board.unsubmitted():
         sheet.append(
             [
@@ -253,9 +255,8 @@ def _write_exceptions(sheet, board: Board) -> None:
                 safe_text(f"Return not submitted — {count} KPIs"),
             ]
         )
-        sheet.cell(row=sheet.max_row, column=3).fill = PatternFill(
-            "solid", fgColor=FILLS[rag.Outcome.MISSING]
-        )
+        row += 1
+        sheet.cell(row=row, column=3).fill = fills[rag.Outcome.MISSING]
     widths = (50, 28, 14, 18, 24, 60, 50, 20, 80)
     for letter, width in zip("ABCDEFGHI", widths, strict=True):
         sheet.column_dimensions[letter].width = width
@@ -296,6 +297,7 @@ def _write_actions(sheet, plan, actions) -> None:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     today = timezone.localdate()
+    row = 1
     for action in actions:
         status = action.status_label
         if action.is_overdue(today):
@@ -314,9 +316,10 @@ def _write_actions(sheet, plan, actions) -> None:
                 safe_text(action.latest_commentary or ""),
             ]
         )
+        row += 1  # counted, not sheet.max_row, which scans the sheet
         for column, day in ((7, action.due), (9, action.latest_update_on)):
             if day:
-                sheet.cell(row=sheet.max_row, column=column).number_format = "d mmm yyyy"
+                sheet.cell(row=row, column=column).number_format = "d mmm yyyy"
     widths = (40, 40, 70, 16, 16, 30, 12, 24, 12, 70)
     for letter, width in zip("ABCDEFGHIJ", widths, strict=True):
         sheet.column_dimensions[letter].width = width
