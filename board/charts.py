@@ -354,7 +354,8 @@ def stacked_bars(
     most = max((row.total for row in rows), default=0) or 1
     for r, row in enumerate(rows):
         top = gap + r * (row_h + gap)
-        label = row.label if len(row.label) <= 24 else row.label[:23] + "…"
+        # 22 characters fit the label column at the chart's font size (24 ran off its left).
+        label = row.label if len(row.label) <= 22 else row.label[:21].rstrip() + "…"
         out.append(
             f'<text class="chart-bar-label" x="{label_w - 6}" y="{top + row_h / 2 + 4}" '
             f'text-anchor="end" aria-hidden="true">{escape(label)}</text>'

@@ -288,3 +288,17 @@ def test_pages_with_charts_have_no_inline_style_or_script(client_for, demo, url)
     assert "<style" not in content
     assert not re.search(r"\sstyle\s*=", content)
     assert not re.search(r"<script(?![^>]*\ssrc=)", content)
+
+
+def test_a_long_bar_label_is_shortened_to_fit_its_column_and_read_whole():
+    """ "4. Leadership and Management" ran off the left of the label column at 24 characters;
+    the shown label is at most 22, and the accessible description keeps the whole name."""
+    name = "4. Leadership and Management"
+    bars = charts.stacked_bars(
+        chart_id="areas",
+        title="Ratings by area",
+        rows=[charts.BarRow(name, (charts.Segment("green", "Green", "✓", 38),))],
+    )
+    shown = re.search(r'<text class="chart-bar-label"[^>]*>([^<]*)</text>', bars).group(1)
+    assert shown == "4. Leadership and Man…" and len(shown) <= 22
+    assert name in bars  # in the <desc>
