@@ -37,6 +37,18 @@ DEMO_USERS = {
 }
 
 
+# The demo people's names, as pages show them ("Head's note: … — Priya Shah"). Central team's
+# account is the plan's owner NLI.
+DEMO_NAMES = {
+    "trustee": ("Alex", "Morgan"),
+    "governor": ("Sam", "Patel"),
+    "head": ("Priya", "Shah"),
+    "exechead": ("David", "Okafor"),
+    "central": ("Nadia", "Li"),
+    "admin": ("Chris", "Wood"),
+}
+
+
 def demo_accounts() -> list[tuple[str, str, str]]:
     """The demo accounts, shown on the login page when DEBUG is on."""
     if not settings.DEBUG:

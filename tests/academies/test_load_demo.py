@@ -124,3 +124,24 @@ def test_demo_values_are_recorded_in_history(demo):
 def test_pages_say_the_data_is_demo_data(demo, client):
     client.force_login(get_user_model().objects.get(username="trustee"))
     assert "Demo data:" in client.get("/").content.decode()
+
+
+def test_demo_people_have_names_and_red_values_carry_their_heads_notes(demo):
+    """The board shows who wrote a note ("— Priya Shah"): demo accounts have people's names,
+    and the demo's red values carry an explanation signed by the academy's demo head; values
+    that are not red carry no note."""
+    from django.contrib.auth import get_user_model
+
+    from kpis import rag
+    from kpis.selectors import PeriodIndex, board_matrix
+
+    head = get_user_model().objects.get(username="head")
+    assert head.get_full_name() == "Priya Shah"
+    periods = PeriodIndex()
+    board = board_matrix(periods.by_slug["2023-24-spring"], periods)
+    cells = [cell for row in board.rows for cell in row.cells if cell.value is not None]
+    reds = [cell for cell in cells if cell.outcome == rag.Outcome.RED]
+    assert reds and all(cell.note for cell in reds)
+    assert not any(cell.note for cell in cells if cell.outcome != rag.Outcome.RED)
+    aldersley = [cell for cell in reds if cell.academy.slug == "aldersley-high-school"]
+    assert aldersley and {cell.note_by for cell in aldersley} == {"Priya Shah"}

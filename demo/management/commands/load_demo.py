@@ -7,7 +7,7 @@ from django.db import transaction
 from academies import permissions
 from academies.models import Academy, Owner, RoleAssignment
 from academies.services import load_organisation, read_fixture
-from demo.accounts import DEMO_PASSWORD, DEMO_USERS
+from demo.accounts import DEMO_NAMES, DEMO_PASSWORD, DEMO_USERS
 from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
 from kpis.services import load_framework
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         academies = {academy.slug: academy for academy in Academy.objects.all()}
         for username, (group, assignments, owner_code, _label) in DEMO_USERS.items():
             user, _ = User.objects.get_or_create(username=username)
-            user.first_name = username.capitalize()
+            user.first_name, user.last_name = DEMO_NAMES[username]
             user.is_staff = group in (permissions.CENTRAL_TEAM, permissions.ADMINISTRATOR)
             user.is_superuser = group == permissions.ADMINISTRATOR
             user.set_password(DEMO_PASSWORD)
