@@ -11,6 +11,7 @@ import datetime
 import random
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
@@ -176,6 +177,29 @@ def _note(kpi: KPI, rule_override, value, baseline, rng: random.Random) -> str:
     return rng.choice(RED_NOTES.get(kpi.area.number, RED_NOTES[4]))
 
 
+def _date_the_returns(returns: list[Return], heads: dict) -> None:
+    """Each demo return's last change on the day of its last event, in the seed's year (its
+    updated_at is auto_now: set after the insert), by its academy's demo head where there is
+    one; a sent-back return was sent back by central team two days after its deadline."""
+    central = get_user_model().objects.filter(username="central").first()
+    for ret in returns:
+        head = heads.get(ret.academy_id)
+        fields = {"updated_by": head}
+        if ret.submitted_at:
+            fields.update(submitted_by=head, updated_at=ret.approved_at or ret.submitted_at)
+        if ret.status == ReturnStatus.SENT_BACK:
+            deadline = datetime.datetime.combine(
+                ret.period.due_date, datetime.time(12), tzinfo=timezone.get_current_timezone()
+            )
+            fields.update(updated_by=central, updated_at=deadline + datetime.timedelta(days=2))
+        if ret.status == ReturnStatus.DRAFT:
+            deadline = datetime.datetime.combine(
+                ret.period.due_date, datetime.time(9), tzinfo=timezone.get_current_timezone()
+            )
+            fields.update(updated_at=deadline - datetime.timedelta(days=5))
+        Return.objects.filter(academy_id=ret.academy_id, period_id=ret.period_id).update(**fields)
+
+
 def generate_demo_values(*, seed: int = 2023) -> int:
     """Create demo values, returns and national figures once; returns the values created."""
     if KPIValue.objects.filter(is_demo=True).exists():
@@ -242,6 +266,7 @@ def generate_demo_values(*, seed: int = 2023) -> int:
                     )
                 )
     Return.objects.bulk_create(returns, ignore_conflicts=True)
+    _date_the_returns(returns, heads)
     bulk_create_with_history(values, KPIValue, default_change_reason="Demo data")
     bump_board_version()  # bulk writes send no signals
     return len(values)

@@ -76,6 +76,18 @@ def test_demo_returns_were_submitted_before_their_deadline_and_approved_after(de
             assert ret.approved_at > ret.submitted_at, ret
 
 
+def test_demo_returns_were_last_changed_in_the_seeds_year_by_a_person(demo):
+    """My work showed "Sent back, 2 Dec 2026" (the load time) for a 2023/24 return."""
+    heads = {"aldersley-high-school": "head", "penn-hall-school": "exechead"}
+    for ret in Return.objects.select_related("period", "academy", "submitted_by", "updated_by"):
+        assert ret.updated_at.date() <= AS_OF + datetime.timedelta(days=7), ret
+        if ret.status == ReturnStatus.SENT_BACK:
+            assert ret.updated_by.username == "central"
+            assert ret.updated_at.date() == ret.period.due_date + datetime.timedelta(days=2)
+        elif ret.submitted_at and ret.academy.slug in heads:
+            assert ret.submitted_by.username == heads[ret.academy.slug], ret
+
+
 # Every demo action --------------------------------------------------------------------------
 
 
