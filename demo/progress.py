@@ -20,11 +20,12 @@ from plans.models import Action, ActionStatus, Plan, ProgressUpdate
 from plans.services import progress_update_post
 
 COMMENTARY = {
-    ActionStatus.ON_TRACK: "Demo: progressing as planned; reviewed at the last meeting.",
-    ActionStatus.AT_RISK: "Demo: staffing gap this half term may delay the next milestone.",
-    ActionStatus.OFF_TRACK: "Demo: the supplier withdrew; a new plan goes to the next meeting.",
-    ActionStatus.COMPLETE: "Demo: done; evidence filed with the clerk.",
-    ActionStatus.NOT_STARTED: "",
+    # What a lead writes: the pages already say the data is demo data.
+    ActionStatus.ON_TRACK: "Progressing as planned; milestones reviewed at the last meeting.",
+    ActionStatus.AT_RISK: "A staffing gap this half term may delay the next milestone.",
+    ActionStatus.OFF_TRACK: "The supplier withdrew; a revised plan goes to the next meeting.",
+    ActionStatus.COMPLETE: "Done; evidence filed with the clerk.",
+    ActionStatus.NOT_STARTED: "Not started: scheduled to begin after the staffing review.",
 }
 # The statuses the demo's latest updates cycle through: every status appears, and at the end
 # of its year (AS_OF) a plan has a good share of its actions complete.

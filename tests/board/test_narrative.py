@@ -421,6 +421,23 @@ def test_the_governance_paper_shows_each_actions_latest_commentary_and_date(
     assert f"Latest commentary (4 Mar 2024):</span> {COMMENTARY}" in page
 
 
+def test_an_update_without_commentary_is_not_shown_as_no_update_yet(client_for, autumn, cast):
+    """The paper read "Latest commentary (23 Jun 2024): none yet" for an update that gave no
+    commentary: there was an update; it gave none."""
+    action = Action.objects.filter(monitors__code="BOARD").first()
+    ProgressUpdate.objects.create(
+        action=action,
+        status=ActionStatus.NOT_STARTED,
+        date=datetime.date(2024, 3, 4),
+        commentary="",
+        author=cast["central"],
+    )
+    page = client_for("trustee").get(reverse("plans:monitoring", args=["board"])).content.decode()
+    row = page.split(f'href="/plan/actions/{action.pk}/"', 1)[1].split("</tr>", 2)[1]
+    assert "Latest commentary (4 Mar 2024):" in row
+    assert "the update gave none" in row and "none yet" not in row
+
+
 def test_the_governance_paper_names_the_red_academies_and_what_their_heads_said(
     client_for, autumn, head
 ):
