@@ -61,9 +61,10 @@ def plan_progress(plan: Plan, today: datetime.date | None = None) -> list[Object
 
 
 def actions_for_display(queryset):
-    """Actions with everything a row shows, in a fixed number of queries."""
+    """Actions with everything a row shows (its latest commentary too), in a fixed number of
+    queries."""
     return (
-        queryset.with_current_status()
+        with_latest_commentary(queryset.with_current_status())
         .select_related("objective__plan", "due_period")
         .prefetch_related(
             # Each aim with its objective: Aim.number reads it (one query per action else,
@@ -339,6 +340,8 @@ def _worst(item) -> Outcome:
 def with_latest_commentary(queryset):
     """Actions with ``latest_commentary`` annotated: the newest progress update's, the same
     update with_current_status() takes the status and date from (same query)."""
+    if "latest_commentary" in queryset.query.annotations:
+        return queryset  # actions_for_display annotates it already
     latest = ProgressUpdate.objects.filter(action=OuterRef("pk")).order_by(
         "-date", "-created_at", "-pk"
     )

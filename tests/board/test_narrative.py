@@ -17,7 +17,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from academies.models import Academy
+from academies.models import Academy, Owner
 from board.templatetags.trustplan_tags import counts_for, rag_cell
 from demo.values import generate_demo_values
 from kpis import rag
@@ -518,3 +518,24 @@ def test_the_board_pack_lists_an_unsubmitted_return_once(autumn):
     of_moreton = [r for r in rows[1:] if r[1] == "Moreton School"]
     assert len(of_moreton) == 1
     assert of_moreton[0][5].startswith("Return not submitted — ")
+
+
+@pytest.mark.parametrize("page", ["plans:plan", "my"])
+def test_action_rows_show_the_latest_commentary_beside_the_status(client_for, autumn, cast, page):
+    """Wherever an action's status appears, its latest commentary and date do too: the plan
+    tree and My work rows showed only the date."""
+    action = Action.objects.filter(objective__plan__status="active").first()
+    owner = Owner.objects.get(code="NLI")  # My work lists the actions of one's own owner
+    owner.user = cast["central"]
+    owner.save()
+    action.responsible.add(owner)
+    ProgressUpdate.objects.create(
+        action=action,
+        status=ActionStatus.AT_RISK,
+        date=datetime.date(2024, 3, 4),
+        commentary=COMMENTARY,
+        author=cast["central"],
+    )
+    content = client_for("central").get(reverse(page)).content.decode()
+    row = content.split(f'href="/plan/actions/{action.pk}/"', 1)[1].split("</tr>", 1)[0]
+    assert "4 Mar 2024" in row and COMMENTARY in row
