@@ -48,6 +48,7 @@ from plans.selectors import (
     kpi_rag_map,
     most_relevant_first,
     plan_progress,
+    with_latest_commentary,
 )
 
 
@@ -315,10 +316,10 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404("No such academy")
     periods = PeriodIndex()
     returns = {r.period_id: r for r in Return.objects.filter(academy=academy)}
-    actions = (
+    actions = with_latest_commentary(
         Action.objects.filter(academies=academy, objective__plan__status="active")
         .with_current_status()
-        .select_related("objective")
+        .select_related("objective", "due_period")
         .prefetch_related("responsible")
     )
 
@@ -341,6 +342,7 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
             "periods": periods.periods,
             "returns": [(period, returns.get(period.pk)) for period in periods.periods],
             "actions": actions,
+            "today": timezone.localdate(),
         },
     )
 

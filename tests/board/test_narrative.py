@@ -539,3 +539,22 @@ def test_action_rows_show_the_latest_commentary_beside_the_status(client_for, au
     content = client_for("central").get(reverse(page)).content.decode()
     row = content.split(f'href="/plan/actions/{action.pk}/"', 1)[1].split("</tr>", 1)[0]
     assert "4 Mar 2024" in row and COMMENTARY in row
+
+
+def test_the_scorecard_lists_its_actions_with_status_and_latest_commentary(
+    client_for, autumn, cast
+):
+    academy = Academy.objects.get(slug="moreton-school")
+    action = Action.objects.filter(objective__plan__status="active").first()
+    action.academies.add(academy)
+    ProgressUpdate.objects.create(
+        action=action,
+        status=ActionStatus.AT_RISK,
+        date=datetime.date(2024, 3, 4),
+        commentary=COMMENTARY,
+        author=cast["central"],
+    )
+    content = client_for("trustee").get(reverse("academies:scorecard", args=[academy.slug]))
+    section = content.content.decode().split('id="actions-heading"', 1)[1]
+    item = section.split(f'href="/plan/actions/{action.pk}/"', 1)[1].split("</li>", 1)[0]
+    assert "At risk" in item and "updated 4 Mar 2024: " + COMMENTARY in words(item)
