@@ -33,12 +33,6 @@ _HALF_TERM_ENDS = {"autumn": (10, 31), "spring": (2, 28), "summer": (5, 31)}
 _TERMS = {"autumn": Term.AUTUMN, "spring": Term.SPRING, "summer": Term.SUMMER}
 
 
-def period_due_date(period: Period) -> datetime.date:
-    """A demo return's collection deadline: two weeks before the term's last day (17 December,
-    17 March, 17 July), so summer 2023/24's is AS_OF."""
-    return period.end_date - datetime.timedelta(days=14)
-
-
 def named_window(
     text: str, year_start: int = YEAR_START.year
 ) -> tuple[datetime.date, datetime.date] | None:

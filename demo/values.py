@@ -16,7 +16,6 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from academies.models import Academy, AcademyRole, RoleAssignment
-from demo.dates import period_due_date
 from kpis import rag
 from kpis.cache import bump_board_version
 from kpis.models import (
@@ -31,6 +30,7 @@ from kpis.models import (
     TargetKind,
     Term,
 )
+from kpis.returns import default_due_date
 from kpis.selectors import rule_for
 
 DEMO_NOTE = "Demo data: generated, not real."
@@ -47,13 +47,14 @@ NATIONAL = {"1.1": Decimal("46.3"), "1.3": Decimal("45.3")}
 
 def demo_periods() -> list[Period]:
     """2022/23 and 2023/24, three terms each, the seed's own years; 2023/24 summer is the open
-    collection period. Each has its collection deadline (demo.dates.period_due_date)."""
+    collection period. Each has the default collection deadline (kpis.returns.default_due_date,
+    two weeks before the term's last day: summer 2023/24's is demo.dates.AS_OF)."""
     periods = []
     for year_start in (2022, 2023):
         for term in Term:
             period, _ = Period.objects.get_or_create(year_start=year_start, term=term)
             if period.due_date is None:
-                period.due_date = period_due_date(period)
+                period.due_date = default_due_date(period)
                 period.save(update_fields=["due_date"])
             periods.append(period)
     current = periods[-1]
