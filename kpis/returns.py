@@ -159,26 +159,38 @@ class ReturnContext:
     national: dict[int, Decimal]
 
     @classmethod
-    def load(cls, *, kpis: list[KPI], academy: Academy, period: Period) -> ReturnContext:
-        """Four queries whatever the number of KPIs: periods, targets, values, national."""
-        periods = PeriodIndex()
+    def load(
+        cls,
+        *,
+        kpis: list[KPI],
+        academy: Academy,
+        period: Period,
+        periods: PeriodIndex | None = None,
+        value_of=None,
+    ) -> ReturnContext:
+        """Four queries whatever the number of KPIs: periods, targets, values, national.
+
+        A caller that has read the periods and the academy's values already (the entry page)
+        passes them: ``value_of(kpi, period)`` → the stored value; then two queries."""
+        periods = periods or PeriodIndex()
         before = periods.previous(period)
         baseline_of = {kpi.pk: periods.baseline(kpi, period) for kpi in kpis}
-        ids = {p.pk for p in baseline_of.values() if p} | ({before.pk} if before else set())
-        stored = {
-            (kpi_id, period_id): value
-            for kpi_id, period_id, value in KPIValue.objects.filter(
-                academy=academy, period_id__in=ids
-            ).values_list("kpi_id", "period_id", "value")
-        }
+        if value_of is None:
+            ids = {p.pk for p in baseline_of.values() if p} | ({before.pk} if before else set())
+            stored = {
+                (kpi_id, period_id): value
+                for kpi_id, period_id, value in KPIValue.objects.filter(
+                    academy=academy, period_id__in=ids
+                ).values_list("kpi_id", "period_id", "value")
+            }
 
-        def at(kpi: KPI, when: Period | None) -> Decimal | None:
-            return stored.get((kpi.pk, when.pk)) if when else None
+            def value_of(kpi: KPI, when: Period | None) -> Decimal | None:
+                return stored.get((kpi.pk, when.pk)) if when else None
 
         return cls(
             overrides={t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)},
-            baselines={kpi.pk: at(kpi, baseline_of[kpi.pk]) for kpi in kpis},
-            previous={kpi.pk: at(kpi, before) for kpi in kpis},
+            baselines={kpi.pk: value_of(kpi, baseline_of[kpi.pk]) for kpi in kpis},
+            previous={kpi.pk: value_of(kpi, before) for kpi in kpis},
             national=dict(
                 NationalFigure.objects.filter(period=period).values_list("kpi_id", "value")
             ),

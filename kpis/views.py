@@ -23,9 +23,7 @@ from kpis.forms import EntryRow, ReturnForm
 from kpis.measures import initial_text
 from kpis.models import (
     KPI,
-    AcademyTarget,
     KPIValue,
-    NationalFigure,
     Period,
     Return,
     ReturnStatus,
@@ -72,11 +70,8 @@ def _entry_context(academy, period, ret, user, *, data=None, after_save=False, r
     last_year = periods.by_year_term.get((period.year_start - 1, period.term))
     baseline_of = {kpi.pk: periods.baseline(kpi, period) for kpi in kpis}
     stored = _StoredValues(academy, [period, previous, last_year, *baseline_of.values()])
-    judging = ReturnContext(
-        overrides={t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)},
-        baselines={kpi.pk: stored.value(kpi, baseline_of[kpi.pk]) for kpi in kpis},
-        previous={kpi.pk: stored.value(kpi, previous) for kpi in kpis},
-        national=dict(NationalFigure.objects.filter(period=period).values_list("kpi_id", "value")),
+    judging = ReturnContext.load(
+        kpis=kpis, academy=academy, period=period, periods=periods, value_of=stored.value
     )
     existing = stored.in_period(period)
     if data is not None and after_save:
