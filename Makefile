@@ -21,11 +21,12 @@ $(STAMP): pyproject.toml build-constraints.txt
 
 install: $(STAMP)
 
-# Debian's Chromium for the browser tests (never `playwright install`: it cannot download here).
+# Debian's packages: Chromium for the browser tests (never `playwright install`: it cannot
+# download here), pango for the PDF board papers, poppler-utils for the tests' PNGs of them.
 browser:
-	@scripts/ensure-chromium
+	@scripts/ensure-system-packages
 
-demo: install
+demo: install browser
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo
 	@echo "Serving http://$(HOST):$(PORT)/ – sign in with a demo account above (Ctrl-C to stop)."

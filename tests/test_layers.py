@@ -1,4 +1,5 @@
-"""Imports run one way: core ← academies ← kpis ← plans ← board | spreadsheets ← demo ← trustplan.
+"""Imports run one way: core ← academies ← kpis ← plans ← board | spreadsheets ← papers ← demo
+← trustplan.
 
 `make test` runs import-linter on the source (every `import`, at the top of a module or inside a
 function). These tests check what happens at run time too: importing every module of an app, in
@@ -17,7 +18,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = [["core"], ["academies"], ["kpis"], ["plans"], ["board", "spreadsheets"], ["demo"]]
+LAYERS = [
+    ["core"],
+    ["academies"],
+    ["kpis"],
+    ["plans"],
+    ["board", "spreadsheets"],
+    ["papers"],
+    ["demo"],
+]
 APPS = [package for layer in LAYERS for package in layer]
 
 PROBE = """
@@ -47,6 +56,7 @@ def test_the_layers_contract_is_the_documented_order():
     assert contract["layers"] == [
         "trustplan",
         "demo",
+        "papers",
         "board | spreadsheets",
         "plans",
         "kpis",

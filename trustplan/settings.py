@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "plans",
     "board",
     "spreadsheets",
+    "papers",
     "demo",
 ]
 

@@ -1,0 +1,49 @@
+"""HTML and print CSS to a tagged PDF, with WeasyPrint.
+
+Every paper is a Django template extending ``papers/base.html`` (the document's language, title,
+running header and footer) styled by ``static/trustplan/print.css``; charts are the web pages'
+own inline SVG (board.charts). WeasyPrint fetches nothing: the stylesheet is read here and
+passed in, and its URL fetcher allows only ``data:`` URLs, so a paper can never make the server
+request another address (nor read a local file) whatever text it holds.
+
+``pdf/ua-1`` makes the PDF tagged (a structure tree, /MarkInfo, the document's /Lang and a
+/Title shown in the window's title bar), so a screen reader can read it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.contrib.staticfiles import finders
+from django.template.loader import render_to_string
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher
+
+PRINT_CSS = "trustplan/print.css"
+PDF_VARIANT = "pdf/ua-1"
+
+
+@cache
+def _stylesheet() -> CSS:
+    path = finders.find(PRINT_CSS)
+    if path is None:  # a deployment without the app's static files: fail loudly
+        raise FileNotFoundError(f"static file {PRINT_CSS} not found")
+    with open(path, encoding="utf-8") as handle:
+        return CSS(string=handle.read(), url_fetcher=_fetcher())
+
+
+def _fetcher() -> URLFetcher:
+    """A fetcher for data: URLs only (no http, https, ftp or file)."""
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A tagged PDF of ``html`` (a whole document) with the print stylesheet."""
+    document = HTML(string=html, url_fetcher=_fetcher())
+    return document.write_pdf(stylesheets=[_stylesheet()], pdf_variant=PDF_VARIANT)
+
+
+def render_pdf(template_name: str, context: dict) -> bytes:
+    """The template rendered with ``context`` (no request: a paper is the same for anyone whose
+    scope it was made for), as a tagged PDF."""
+    return html_to_pdf(render_to_string(template_name, context))
