@@ -56,6 +56,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # The trust whose plan this installation holds; shown in the header of every page.
 TRUST_NAME = os.environ.get("TRUSTPLAN_TRUST_NAME", "Amethyst Academies Trust")
+# The protective marking at the top of every page of a board paper (PDF).
+PAPER_MARKING = os.environ.get("TRUSTPLAN_PAPER_MARKING", "Official – sensitive")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
