@@ -11,6 +11,9 @@ STAMP := $(VENV)/.installed-stamp
 export PIP_CONSTRAINT := $(strip $(PIP_CONSTRAINT) $(CURDIR)/build-constraints.txt)
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The suite runs in parallel (pytest-xdist), one worker per core: each worker has its own test
+# database (SQLite file or PostgreSQL database test_trustplan_gwN). TEST_WORKERS=0 runs it in one.
+TEST_WORKERS ?= auto
 
 .PHONY: install browser demo test test-only lint format clean bench
 
@@ -38,7 +41,7 @@ test-only:
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=15
 
 # Benchmarks (not part of `make test`): SQLite, and PostgreSQL too when DATABASE_URL is set.
 bench: install
