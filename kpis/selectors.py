@@ -683,23 +683,36 @@ def academy_scorecard(academy: Academy, periods: PeriodIndex) -> list[AreaRows]:
 
     Queries: KPIs with areas; this academy's targets; its published values; national figures.
     """
-    kpis = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
-    overrides = {t.kpi_id: t for t in AcademyTarget.objects.filter(academy=academy)}
-    values = _published(academy=academy)
+    return academy_scorecards([academy], periods)[academy.pk]
+
+
+def academy_scorecards(academies: Sequence[Academy], periods: PeriodIndex) -> dict[int, list]:
+    """academy_scorecard of each of these academies (academy id → its areas), in the same
+    four queries whatever their number (the PDF board pack's academy pages): KPIs with areas;
+    these academies' targets; their published values; national figures."""
+    every = list(KPI.objects.active().with_area())
+    ids = [academy.pk for academy in academies]
+    overrides = {
+        (t.academy_id, t.kpi_id): t for t in AcademyTarget.objects.filter(academy_id__in=ids)
+    }
+    values = _published(academy_id__in=ids)
     national = {
         (kpi_id, period_id): value
         for kpi_id, period_id, value in NationalFigure.objects.values_list(
             "kpi_id", "period_id", "value"
         )
     }
-    areas: list[AreaRows] = []
-    for kpi in kpis:
-        if not areas or areas[-1].area.pk != kpi.area.pk:
-            areas.append(AreaRows(kpi.area, []))
-        areas[-1].rows.append(
-            _series(kpi, academy, periods, values, overrides.get(kpi.pk), national)
-        )
-    return areas
+    cards: dict[int, list[AreaRows]] = {}
+    for academy in academies:
+        areas: list[AreaRows] = cards.setdefault(academy.pk, [])
+        for kpi in every:
+            if not kpi.applies_to(academy):
+                continue
+            if not areas or areas[-1].area.pk != kpi.area.pk:
+                areas.append(AreaRows(kpi.area, []))
+            override = overrides.get((academy.pk, kpi.pk))
+            areas[-1].rows.append(_series(kpi, academy, periods, values, override, national))
+    return cards
 
 
 def period_from_request(request: HttpRequest, periods: PeriodIndex) -> Period | None:
