@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from academies import permissions
@@ -37,7 +38,7 @@ from kpis.selectors import (
     board_matrix,
     rule_in_words,
 )
-from papers.pdf import render_pdf
+from papers.pdf import html_to_pdf_and_pages, render_pdf
 from plans.models import Action
 from plans.selectors import (
     ObjectiveProgress,
@@ -379,3 +380,8 @@ def board_pack_pdf(
         title=title,
     )
     return render_pdf(TEMPLATE, context)
+
+
+def board_pack_pdf_and_pages(period: Period, **options) -> tuple[bytes, int]:
+    """board_pack_pdf (same keyword arguments) and its number of pages."""
+    return html_to_pdf_and_pages(render_to_string(TEMPLATE, pack_context(period, **options)))

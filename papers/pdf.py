@@ -43,6 +43,13 @@ def html_to_pdf(html: str) -> bytes:
     return document.write_pdf(stylesheets=[_stylesheet()], pdf_variant=PDF_VARIANT)
 
 
+def html_to_pdf_and_pages(html: str) -> tuple[bytes, int]:
+    """html_to_pdf, and how many pages it has (the board pack command reports them)."""
+    options = {"stylesheets": [_stylesheet()], "pdf_variant": PDF_VARIANT}
+    document = HTML(string=html, url_fetcher=_fetcher()).render(**options)
+    return document.write_pdf(pdf_variant=PDF_VARIANT), len(document.pages)
+
+
 def render_pdf(template_name: str, context: dict) -> bytes:
     """The template rendered with ``context`` (no request: a paper is the same for anyone whose
     scope it was made for), as a tagged PDF."""
