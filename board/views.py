@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -21,6 +22,12 @@ from django.views.decorators.http import require_safe
 
 from academies import permissions
 from academies.models import Academy, Owner, Phase
+from board.governance import (
+    TooManyAcademies,
+    local_paper_academies,
+    monitoring_context,
+    paper_academies,
+)
 from core.cache import cached_fragment, cached_value
 from core.http import parse_id
 from kpis import rag
@@ -42,7 +49,6 @@ from plans.selectors import (
     actions_for_display,
     active_plan,
     addresses,
-    governance_paper,
     in_scope,
     kpi_actions,
     kpi_rag_map,
@@ -361,35 +367,17 @@ def monitoring_index(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def monitoring(request: HttpRequest, code: str) -> HttpResponse:
+    """A body's governance paper (board.governance.monitoring_context, which the PDF shares),
+    for ?academy= when given; a local body's page offers each academy's LGB paper."""
     owner = get_object_or_404(Owner, code__iexact=code)
-    plan, period, rag, actions, flagged = governance_paper(owner)
-    # Only the actions in the user's scope, the KPIs those link to, and the academies' red and
-    # amber cells in the scope (the trust's ratings are trust-level figures, which everyone
-    # sees); a KPI flagged only for academies outside the scope is left out.
-    actions = [action for action in actions if permissions.may_see_action(request.user, action)]
-    linked = {kpi.pk for action in actions for kpi in action.kpi_list}
-    visible = permissions.visible_academy_ids(request.user)
-    flagged = [
-        (kpi, trust, [c for c in cells if visible is None or c.academy.pk in visible])
-        for kpi, trust, cells in flagged
-        if kpi.pk in linked
-    ]
-    flagged = [item for item in flagged if item[2] or item[1].outcome in ("red", "amber")]
-    today = timezone.localdate()
-    actions.sort(key=lambda a: (not a.is_overdue(today), a.objective.number, a.position))
-    return render(
-        request,
-        "plans/monitoring.html",
-        {
-            "owner": owner,
-            "plan": plan,
-            "actions": actions,
-            "flagged": flagged,
-            "rag": rag,
-            "rag_period": period,
-            "today": today,
-        },
-    )
+    try:
+        academies = paper_academies(request.user, request.GET.getlist("academy"))
+    except TooManyAcademies as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain; charset=utf-8")
+    context = monitoring_context(request.user, owner, academies)
+    context["local_papers"] = local_paper_academies(request.user, owner)
+    context["academy_query"] = urlencode([("academy", a.slug) for a in academies])
+    return render(request, "plans/monitoring.html", context)
 
 
 @require_safe

@@ -13,7 +13,7 @@ from core.cache import cached_value
 from kpis.cache import board_version
 from kpis.models import PUBLISHED_STATUSES, Period, Return
 from kpis.rag import Outcome
-from kpis.selectors import PeriodIndex, board_matrix, default_period
+from kpis.selectors import PeriodIndex, board_matrix, default_period, rule_in_words
 from plans.models import (
     Action,
     ActionStatus,
@@ -281,10 +281,12 @@ def plan_rating_period(plan: Plan, periods: PeriodIndex) -> Period | None:
 
 
 def governance_paper(owner):
-    """(plan, period, KPI RAG map, actions, flagged KPIs) for one monitoring body: its actions
-    with status and latest commentary, and the KPIs those actions link to that are red or amber
-    for the trust or for an academy, reds first, each as (kpi, trust cell, the academies' red
-    and amber cells, which carry their heads' notes).
+    """(plan, period, KPI RAG map, actions, flagged KPIs, rules) for one monitoring body: its
+    actions with status and latest commentary, and the KPIs those actions link to that are red
+    or amber for the trust or for an academy, reds first, each as (kpi, trust cell, the
+    academies' red and amber cells, which carry their heads' notes); ``rules`` gives each
+    flagged KPI's rule in words as applied (kpis.selectors.rule_in_words: the academies'
+    overrides too), by KPI id.
 
     Queries: the actions and their links (actions_for_display, the latest commentary annotated
     in the same query); periods, the board's default period and the board's figures (once,
@@ -292,7 +294,7 @@ def governance_paper(owner):
     """
     plan = active_plan()
     if plan is None:
-        return None, None, {}, [], []
+        return None, None, {}, [], [], {}
     actions = action_rows(
         with_latest_commentary(
             actions_for_display(Action.objects.filter(objective__plan=plan, monitors=owner))
@@ -301,27 +303,41 @@ def governance_paper(owner):
     periods = PeriodIndex()
     period = default_period(periods)
     if period is None:
-        return plan, None, {}, actions, []
+        return plan, None, {}, actions, [], {}
 
     def compute() -> dict:
-        return {
-            row.kpi.pk: (row.trust, [cell for cell in row.cells if cell.outcome in _FLAGGED])
-            for row in board_matrix(period, periods).rows
-        }
+        board = board_matrix(period, periods)
+        overrides: dict[int, dict] = {}  # KPI id → its overrides by academy id, in one pass
+        for (kpi_id, academy_id), target in board.overrides.items():
+            overrides.setdefault(kpi_id, {})[academy_id] = target
+        figures = {}
+        for row in board.rows:
+            cells = [cell for cell in row.cells if cell.outcome in _FLAGGED]
+            # The rule only where the KPI can be flagged (it is what a paper prints).
+            rule = (
+                rule_in_words(row.kpi, board.academies, overrides.get(row.kpi.pk, {}))
+                if cells or row.trust.outcome in _FLAGGED
+                else ""
+            )
+            figures[row.kpi.pk] = (row.trust, cells, rule)
+        return figures
 
-    figures = cached_value("kpi-flags", (period.pk,), compute, board_version())
-    rag = {pk: trust for pk, (trust, _cells) in figures.items()}
+    # "-v2": the entries gained the rule (an older deployment's cached pairs are not read).
+    figures = cached_value("kpi-flags-v2", (period.pk,), compute, board_version())
+    rag = {pk: trust for pk, (trust, _cells, _rule) in figures.items()}
     flagged = {}
+    rules = {}
     for action in actions:
         for kpi in action.kpi_list:
-            trust, cells = figures.get(kpi.pk, (None, []))
+            trust, cells, rule = figures.get(kpi.pk, (None, [], ""))
             if trust is not None and (trust.outcome in _FLAGGED or cells):
                 flagged[kpi.pk] = (kpi, trust, cells)
+                rules[kpi.pk] = rule
     ordered = sorted(
         flagged.values(),
         key=lambda item: (_worst(item) != Outcome.RED, item[0].area_id, item[0].position),
     )
-    return plan, period, rag, actions, ordered
+    return plan, period, rag, actions, ordered, rules
 
 
 _FLAGGED = (Outcome.RED, Outcome.AMBER)

@@ -30,6 +30,10 @@ SAMPLE_KWARGS: dict[str, dict] = {
     "plans:delete": {"kind": "action", "pk": 1},
     "plans:move": {"kind": "action", "pk": 1},
     "plans:monitoring": {"code": "board"},
+    "packs:detail": {"pk": 1},
+    "packs:pdf": {"pk": 1},
+    "packs:xlsx": {"pk": 1},
+    "plans:monitoring_pdf": {"code": "board"},
 }
 
 

@@ -9,14 +9,20 @@ the next one sees.
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from academies.models import Owner
+from academies.models import Academy, Owner
 from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
+from kpis.models import Period
+from papers.publishing import pack_data, store_pack
 from plans.models import Action
+
+FILE_SYSTEM = "django.core.files.storage.FileSystemStorage"
 
 ROLES = [
     "anonymous",
@@ -31,6 +37,7 @@ ROLES = [
 ]
 SIGNED_IN = ROLES[1:]
 CENTRAL = {"central", "admin"}
+GOVERNORS_AND_HEADS = ["governor", "governor_b", "head_a", "head_b", "exec_head"]
 
 # Shorthands: what every role gets, with exceptions.
 ANON_TO_LOGIN = {"anonymous": 302}
@@ -65,6 +72,7 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "kpis:matrix": (everyone(200), everyone(405)),
     "kpis:export_xlsx": (everyone(200), everyone(405)),
     "kpis:export_csv": (everyone(200), everyone(405)),
+    "kpis:pack_pdf": (everyone(200), everyone(405)),  # a governor's has only their academy
     "kpis:detail": (everyone(200), everyone(405)),
     # A scorecard: an academy outside a governor's is a 404, like an unknown one.
     "academies:scorecard@moreton": (everyone(200, governor_b=404), everyone(405)),
@@ -104,13 +112,33 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "plans:delete": (central_only(200), central_only(302)),
     "plans:move": (everyone(405), central_only(404)),  # no direction given
     "plans:monitoring_index": (everyone(200), everyone(405)),
-    "plans:monitoring": (everyone(200), everyone(405)),
+    # A governance paper (page and PDF): ?academy= makes it one academy's LGB paper; an academy
+    # outside a governor's is a 404, like an unknown one.
+    "plans:monitoring@board": (everyone(200), everyone(405)),
+    "plans:monitoring@lgb-moreton": (everyone(200, governor_b=404), everyone(405)),
+    "plans:monitoring@lgb-aldersley": (everyone(200, governor=404), everyone(405)),
+    "plans:monitoring_pdf@lgb": (everyone(200), everyone(405)),
+    "plans:monitoring_pdf@lgb-moreton": (everyone(200, governor_b=404), everyone(405)),
+    "plans:monitoring_pdf@lgb-aldersley": (everyone(200, governor=404), everyone(405)),
     # Imports: administrators only, whatever the method.
     "imports:upload": (admin_only(200), admin_only(400)),
     "imports:confirm": (admin_only(405), admin_only(302)),  # nothing waiting: a message
     "imports:cancel": (admin_only(405), admin_only(302)),  # nothing waiting: a message
     "imports:template": (admin_only(200), admin_only(405)),
     "imports:example": (admin_only(200), admin_only(405)),
+    # Published packs: trustees, central team and administrators read every one; governors
+    # and heads only their academies' bodies' (the cast's: Moreton's governor and head), never
+    # the Trust Board's; anything out of scope is a 404. Central team publish.
+    "packs:list": (everyone(200), everyone(405)),
+    "packs:publish": (central_only(200), central_only(400)),  # an empty form: errors shown
+    **{
+        f"packs:{name}@{case}": (everyone(200, **out_of_scope), everyone(405))
+        for name in ("detail", "pdf", "xlsx")
+        for case, out_of_scope in (
+            ("trust-wide", dict.fromkeys(GOVERNORS_AND_HEADS, 404)),
+            ("moreton", {"governor_b": 404, "head_a": 404, "exec_head": 404}),
+        )
+    },
     # The Django admin: staff only; others are sent to its own login.
     "admin:index": (
         {**everyone(302), "central": 200, "admin": 200},
@@ -120,7 +148,7 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
 
 
 @pytest.fixture
-def world(trust, cast):
+def world(trust, cast, settings, tmp_path):
     """Demo values and progress; the objects the URLs' arguments name."""
     generate_demo_values()
     generate_demo_progress(plan=trust, author=cast["central"])
@@ -128,7 +156,22 @@ def world(trust, cast):
     assert not nli_action.academies.exists()  # a trust-wide action
     Owner.objects.filter(code="NLI").update(user=cast["central"])
     objective = trust.objectives.get(number=1)
+    # Two published packs, their files in a temporary folder: the Trust Board's, Moreton's LGB's.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "packs": {"BACKEND": FILE_SYSTEM, "OPTIONS": {"location": str(tmp_path)}},
+    }
+    moreton = Academy.objects.get(slug="moreton-school")
+    packs = {
+        "trust-wide": _published_pack(cast["central"], "Trust Board, 9 July 2024", set()),
+        "moreton": _published_pack(cast["central"], "Moreton School LGB", {moreton.pk}),
+    }
     return {
+        **{
+            f"packs:{name}@{case}": {"pk": pack.pk}
+            for name in ("detail", "pdf", "xlsx")
+            for case, pack in packs.items()
+        },
         "kpis:detail": {"code": "2.1"},
         "academies:scorecard@moreton": {"slug": "moreton-school"},
         "academies:scorecard@aldersley": {"slug": "aldersley-high-school"},
@@ -154,8 +197,29 @@ def world(trust, cast):
         "plans:plan_status": {"plan_id": trust.pk},
         "plans:delete": {"kind": "action", "pk": nli_action.pk},
         "plans:move": {"kind": "action", "pk": nli_action.pk},
-        "plans:monitoring": {"code": "board"},
+        "plans:monitoring@board": {"code": "board"},
+        "plans:monitoring@lgb-moreton": {"code": "lgb", "?": "academy=moreton-school"},
+        "plans:monitoring@lgb-aldersley": {"code": "lgb", "?": "academy=aldersley-high-school"},
+        "plans:monitoring_pdf@lgb": {"code": "lgb"},
+        "plans:monitoring_pdf@lgb-moreton": {"code": "lgb", "?": "academy=moreton-school"},
+        "plans:monitoring_pdf@lgb-aldersley": {"code": "lgb", "?": "academy=aldersley-high-school"},
     }
+
+
+def _published_pack(user, meeting: str, academy_ids: set[int]):
+    """A pack stored as publishing stores it, with stand-in files (no PDF to make)."""
+    period = Period.objects.get(slug="2023-24-summer")
+    scope = academy_ids or None
+    return store_pack(
+        meeting=meeting,
+        meeting_date=datetime.date(2024, 7, 9),
+        period=period,
+        academy_ids=scope,
+        user=user,
+        pdf=b"%PDF-1.7 stand-in",
+        xlsx=b"PK stand-in",
+        data=pack_data(period, scope),
+    )
 
 
 def _action_naming(plan, short_names: set[str]) -> int:
@@ -164,6 +228,13 @@ def _action_naming(plan, short_names: set[str]) -> int:
         if {academy.short_name for academy in action.academies.all()} == short_names:
             return action.pk
     raise AssertionError(f"the seed has no action naming exactly {short_names}")
+
+
+def _url(name: str, row: str, world: dict) -> str:
+    """A row's URL: its arguments from `world`, and its query string (the "?" key) if any."""
+    kwargs = dict(world.get(row, {}))
+    query = kwargs.pop("?", "")
+    return reverse(name, kwargs=kwargs) + (f"?{query}" if query else "")
 
 
 def _named_urls(resolver=None, namespace=""):
@@ -199,7 +270,7 @@ def test_every_role_gets_exactly_what_the_table_says(client, cast, world):
     unexpected = []
     checked = 0
     for row, name in _cases():
-        url = reverse(name, kwargs=world.get(row, {}))
+        url = _url(name, row, world)
         get_codes, post_codes = EXPECTED[row]
         for role in ROLES:
             client.logout()
@@ -232,7 +303,7 @@ def test_no_role_ever_gets_a_server_error(client, cast, world):
         "reason": "\x00",
     }
     for row, name in _cases():
-        url = reverse(name, kwargs=world.get(row, {}))
+        url = _url(name, row, world)
         for role in ("head_a", "central", "admin"):
             client.force_login(cast[role])
             with transaction.atomic():

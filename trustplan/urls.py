@@ -6,6 +6,8 @@ from board import urls as board_urls
 from core import views
 from core.forms import LoginForm, ThrottledAdminPasswordChangeForm
 from demo.accounts import demo_accounts
+from papers import views as papers_views
+from papers import governance as governance_papers
 from plans import urls as plan_urls
 from spreadsheets import urls as spreadsheet_urls
 
@@ -16,12 +18,39 @@ urlpatterns = [
     *board_urls.overview_patterns,
     path("healthz", views.healthz, name="healthz"),
     # The board's matrix and KPI pages with their exports, all named kpis:…
-    path("kpis/", include(([*spreadsheet_urls.export_patterns, *board_urls.kpi_patterns], "kpis"))),
+    path(
+        "kpis/",
+        include(
+            (
+                [
+                    *spreadsheet_urls.export_patterns,
+                    # The PDF board pack (papers, above board and spreadsheets).
+                    path("pack.pdf", papers_views.pack_pdf, name="pack_pdf"),
+                    *board_urls.kpi_patterns,
+                ],
+                "kpis",
+            )
+        ),
+    ),
     path("academies/", include((board_urls.academy_patterns, "academies"))),
     path("entry/", include("kpis.urls")),
     # The plan's pages and its governance papers (the board's), all named plans:…
-    path("plan/", include(([*plan_urls.urlpatterns, *board_urls.plan_patterns], "plans"))),
+    path(
+        "plan/",
+        include(
+            (
+                [
+                    *plan_urls.urlpatterns,
+                    *board_urls.plan_patterns,
+                    *governance_papers.plan_patterns,  # the paper as a PDF: papers is above board
+                ],
+                "plans",
+            )
+        ),
+    ),
     path("import/", include("spreadsheets.urls")),
+    # Published board packs, each exactly as its meeting saw it (papers), all named packs:…
+    path("packs/", include("papers.urls_packs")),
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
