@@ -233,3 +233,41 @@ def visible_actions(user: User | AnonymousUser, queryset):
     naming_mine = links.filter(academy_id__in=ids).values("action_id")
     naming_any = links.values("action_id")
     return queryset.filter(Q(pk__in=naming_mine) | ~Q(pk__in=naming_any))
+
+
+# --- Published board packs (papers) ----------------------------------------------------------
+
+# Roles that read every published pack, the Trust Board's included.
+EVERY_PACK_ROLES = {TRUSTEE, CENTRAL_TEAM, ADMINISTRATOR}
+
+
+def may_publish_packs(user: User | AnonymousUser) -> bool:
+    """Central team and administrators publish a board pack for a meeting."""
+    return is_central(user)
+
+
+def may_see_packs(user: User | AnonymousUser) -> bool:
+    """Whether the user may read some published packs (the header's "Board papers" link):
+    trustees, central team and administrators all of them; governors and heads those of
+    their academies' bodies (pack_academy_ids). Asks only the user's groups: no query."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(
+        _group_names(user) & (EVERY_PACK_ROLES | {GOVERNOR, HEADTEACHER})
+    )
+
+
+def pack_academy_ids(user: User | AnonymousUser) -> set[int] | None:
+    """Which published packs the user may read: None for every pack (trustees, central team,
+    administrators), else the academies whose bodies' packs they read — a pack is theirs when
+    it names academies and every one is among these. A governor reads their local governing
+    body's papers; a headteacher, who sits on their academy's body, reads those too, but not
+    the Trust Board's trust-wide packs (trustees' papers). Anyone else reads none."""
+    if not user.is_authenticated:
+        return set()
+    if user.is_superuser or _group_names(user) & EVERY_PACK_ROLES:
+        return None
+    ids = set(governed_academy_ids(user))
+    if HEADTEACHER in _group_names(user):
+        ids |= headed_academy_ids(user)
+    return ids

@@ -156,9 +156,11 @@ REGISTERED = list(admin.site._registry)
 def one_of_each(trust, cast, academy_a):
     """At least one row of every model in the admin, so each has a history page to open."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.utils import timezone
 
     from core.models import PasswordChangeFailure
     from kpis.models import NationalFigure, Return
+    from papers.models import PublishedPack
     from plans.models import SuccessCriterion
 
     period = Period.objects.create(year_start=2023, term=Term.AUTUMN)
@@ -175,6 +177,19 @@ def one_of_each(trust, cast, academy_a):
     AccessLog.objects.create(**access)
     AccessFailureLog.objects.create(**access)
     PasswordChangeFailure.objects.create(user=cast["trustee"], ip_address="127.0.0.1")
+    # A published pack's row; its history page never opens its files, so it names none.
+    PublishedPack.objects.create(
+        meeting="Trust Board",
+        meeting_date=period.end_date,
+        period=period,
+        pdf_size=0,
+        pdf_sha256="0" * 64,
+        xlsx_size=0,
+        xlsx_sha256="0" * 64,
+        data_digest="0" * 64,
+        published_by=cast["central"],
+        published_at=timezone.now(),
+    )
     missing = [m.__name__ for m in REGISTERED if not m._default_manager.exists()]
     assert not missing, f"make a row of {missing} in one_of_each"
 

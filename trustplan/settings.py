@@ -7,6 +7,7 @@ Every other setting that differs between machines comes from the environment too
 "Configuration").
 """
 
+import json
 import os
 import tempfile
 from datetime import timedelta
@@ -127,6 +128,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "board.context_processors.trustplan",
+                "papers.context_processors.packs",
             ],
         },
     },
@@ -227,6 +229,28 @@ STORAGES = {
 }
 # Without collectstatic (development and tests) whitenoise serves straight from the finders.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Published board packs (papers.models.PublishedPack): their PDF and XLSX, kept exactly as
+# published, are only ever served by the packs pages after the permission check, never from a
+# public folder. A folder outside the static files (default: packs/ beside the database), or
+# any store of django-storages given as JSON in TRUSTPLAN_PACKS_STORAGE, e.g.
+# {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"bucket_name": "trust-packs"}}
+# (install django-storages[s3] yourself; the bucket must not be public).
+TRUSTPLAN_PACKS_DIR = Path(os.environ.get("TRUSTPLAN_PACKS_DIR", str(BASE_DIR / "packs")))
+if os.environ.get("TRUSTPLAN_PACKS_STORAGE"):
+    try:
+        STORAGES["packs"] = json.loads(os.environ["TRUSTPLAN_PACKS_STORAGE"])
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTPLAN_PACKS_STORAGE is not JSON: {error}") from error
+    if not isinstance(STORAGES["packs"], dict) or "BACKEND" not in STORAGES["packs"]:
+        raise ImproperlyConfigured(
+            'TRUSTPLAN_PACKS_STORAGE must be a JSON object with a "BACKEND" (and "OPTIONS").'
+        )
+else:
+    STORAGES["packs"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(TRUSTPLAN_PACKS_DIR)},
+    }
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

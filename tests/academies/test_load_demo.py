@@ -14,8 +14,10 @@ from plans.models import Action, Plan
 
 @pytest.fixture
 def demo(db):
+    # Without the published board pack: its PDF takes seconds to make, and
+    # tests/papers/test_published_packs.py tests it once.
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--without-pack", stdout=out)
     return out.getvalue()
 
 
@@ -102,7 +104,7 @@ def test_demo_returns_tell_the_story_of_the_year(demo):
 def test_load_demo_twice_changes_nothing(demo):
     counts = (Plan.objects.count(), Action.objects.count(), Owner.objects.count())
     values = _snapshot()
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-pack", stdout=StringIO())
     assert (Plan.objects.count(), Action.objects.count(), Owner.objects.count()) == counts
     assert _snapshot() == values
 
@@ -112,7 +114,7 @@ def test_demo_values_are_the_same_on_every_run(demo, django_db_blocker):
     KPIValue.history.all().delete()
     KPIValue.objects.all().delete()
     Return.objects.all().delete()
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", "--without-pack", stdout=StringIO())
     assert _snapshot() == first
 
 

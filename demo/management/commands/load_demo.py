@@ -1,8 +1,11 @@
 """Load the Amethyst demo: trust, KPI framework, both seed plans, demo users and demo values."""
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from academies import permissions
 from academies.models import Academy, Owner, RoleAssignment
@@ -10,16 +13,30 @@ from academies.services import load_organisation, read_fixture
 from demo.accounts import DEMO_NAMES, DEMO_PASSWORD, DEMO_USERS
 from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
+from kpis.models import Period, Term
 from kpis.services import load_framework
+from papers.models import PublishedPack
+from papers.publishing import publish_pack
 from plans.services import load_plan
+
+# The published pack the demo's trustees read: the Trust Board's meeting of the summer term.
+BOARD_MEETING = ("Trust Board, 9 July 2024", datetime.date(2024, 7, 9))
 
 
 class Command(BaseCommand):
     help = (
         "Load the Amethyst Academies Trust demo (idempotent): academies, owners, KPI framework, "
         "the 2023/24 plan (active) and the 2019–2022 plan (archived), demo users for every role "
-        "and seeded demo values and progress for 2022/23–2023/24, dated as in the seed."
+        "and seeded demo values and progress for 2022/23–2023/24, dated as in the seed, and the "
+        "Trust Board's published pack for summer 2023/24."
     )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--without-pack",
+            action="store_true",
+            help="Do not publish the demo's board pack (making its PDF takes a few seconds).",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -49,8 +66,32 @@ class Command(BaseCommand):
 
         created_values = generate_demo_values()
         self.stdout.write(f"Demo values created: {created_values}")
-        updates = generate_demo_progress(plan=plan, author=User.objects.get(username="central"))
+        central = User.objects.get(username="central")
+        updates = generate_demo_progress(plan=plan, author=central)
         self.stdout.write(f"Demo progress updates created: {updates}")
+        if not options["without_pack"]:
+            self.stdout.write(f"Published pack: {self._publish_board_pack(central)}")
         self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in with any of these accounts:"))
         for username, (*_ignored, label) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<9} / {DEMO_PASSWORD}   {label}")
+
+    def _publish_board_pack(self, central) -> str:
+        """The summer 2023/24 pack for the Trust Board's July meeting, published by central
+        team a week before it as papers are circulated (once: a second load keeps it)."""
+        meeting, meeting_date = BOARD_MEETING
+        if PublishedPack.objects.filter(meeting=meeting).exists():
+            return f"{meeting} (already there)"
+        published_at = datetime.datetime.combine(
+            meeting_date - datetime.timedelta(days=7),
+            datetime.time(17),
+            tzinfo=timezone.get_current_timezone(),
+        )
+        publish_pack(
+            meeting=meeting,
+            meeting_date=meeting_date,
+            period=Period.objects.get(year_start=2023, term=Term.SUMMER),
+            academy_ids=None,
+            user=central,
+            published_at=published_at,
+        )
+        return f"{meeting} (published)"
