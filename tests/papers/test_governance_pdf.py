@@ -294,6 +294,10 @@ def test_an_academys_lgb_paper_holds_only_that_academy_and_trust_wide_actions(pa
         assert MORETON_ONLY in shown
     assert f"“{NOTE_MORETON}” — Jo Bloggs" in text
     assert "This paper covers Moreton School" in page
+    # Its download link carries the same ?academy=.
+    markup = papers["moreton_page"][0].content.decode()
+    pdf_link = reverse("plans:monitoring_pdf", args=["LGB"]) + "?academy=moreton-school"
+    assert f'href="{pdf_link}" download>Download this paper (PDF)</a>' in markup
     # A trustee's paper for the whole body has both, and the page offers every academy's.
     assert ALDERSLEY_ONLY in papers["trustee"][2] and NOTE_ALDERSLEY in papers["trustee"][2]
     assert papers["trustee_page"][1].count("'s LGB (PDF)") == papers["world"]["active_academies"]
