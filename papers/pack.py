@@ -58,11 +58,19 @@ BAND_SIZE = 10
 # The summary lists every academy's counts up to this many academies (one page); a larger
 # trust's summary names the academies with the most exceptions and its counts by academy
 # get a part of their own.
-SUMMARY_ACADEMIES = 12
-# The academy pages show the scorecard's last periods up to the pack's (the charts show all).
-SCORECARD_PERIODS = 3
-# Linked actions shown under each exception; the rest are counted ("+ 2 more").
-ACTIONS_PER_EXCEPTION = 2
+SUMMARY_ACADEMIES = 10
+# The academy pages' scorecard shows the pack's period and the one before (its charts show
+# every period up to the pack's): one line a KPI, so the demo's academies take a page each.
+SCORECARD_PERIODS = 2
+# Linked actions shown beside each exception, the most pressing first, as on the overview; the
+# rest are counted ("+ 2 more linked actions").
+ACTIONS_PER_EXCEPTION = 1
+# Charts on an academy's page: its red KPIs first, then amber, at most this many (a large
+# trust's academy can have thirty; the table above them rates every KPI).
+CHARTS_PER_ACADEMY = 4
+# The summary names at most this many of the trust's KPIs that improved, of those that
+# declined, and of the academies whose return is outstanding.
+MOVES_LISTED = 10
 
 
 @dataclass
@@ -123,6 +131,7 @@ class AcademyPage:
     counts: CountRow
     areas: list[AreaRows]
     charted: list[Series]
+    more_charts: int = 0  # red and amber KPIs beyond CHARTS_PER_ACADEMY
 
 
 @dataclass
@@ -256,9 +265,15 @@ def _academy_pages(
         for group in areas:
             for series in group.rows:
                 series.shown = series.cells[first:]
-        pages.append(
-            AcademyPage(academy, returns.get(academy.pk), counts[academy.pk], areas, charted)
+        page = AcademyPage(
+            academy,
+            returns.get(academy.pk),
+            counts[academy.pk],
+            areas,
+            charted[:CHARTS_PER_ACADEMY],
         )
+        page.more_charts = len(charted) - len(page.charted)
+        pages.append(page)
     return pages, shown_periods, charted_periods
 
 
@@ -313,6 +328,8 @@ def pack_context(
         if returns.get(academy.pk) is None or returns[academy.pk].status not in PUBLISHED_STATUSES
     ]
     ranked = sorted(by_academy.values(), key=lambda row: -row.exceptions)
+    improved = [row for row in trust_rows if row.trust.trend == rag.Trend.BETTER]
+    declined = [row for row in trust_rows if row.trust.trend == rag.Trend.WORSE]
     overdue = sum(len(entry.progress.overdue) for entry in objectives)
     return {
         "trust_name": settings.TRUST_NAME,
@@ -332,9 +349,15 @@ def pack_context(
         "academies_on_summary": len(board.academies) <= SUMMARY_ACADEMIES,
         "most_exceptions": [row for row in ranked if row.exceptions][:SUMMARY_ACADEMIES],
         "trust_counts": CountRow(settings.TRUST_NAME, board.counts.get(None, Counter())),
-        "improved": [row for row in trust_rows if row.trust.trend == rag.Trend.BETTER],
-        "declined": [row for row in trust_rows if row.trust.trend == rag.Trend.WORSE],
+        "improved": improved,
+        "declined": declined,
+        # Each list as the summary names it: (the first MOVES_LISTED, how many more).
+        "moves": [
+            (rows[:MOVES_LISTED], max(0, len(rows) - MOVES_LISTED)) for rows in (improved, declined)
+        ],
         "outstanding": outstanding,
+        "outstanding_listed": outstanding[:MOVES_LISTED],
+        "outstanding_more": max(0, len(outstanding) - MOVES_LISTED),
         "facts": facts,
         "overdue": overdue,
         "exceptions": exceptions,
@@ -353,6 +376,7 @@ def pack_context(
             plan.objective_label if plan else "Objective",
         ),
         "legend": [rag.Outcome(o) for o in rag.Outcome],
+        "has_demo_data": any(cell.is_demo for row in trust_rows for cell in row.cells),
     }
 
 

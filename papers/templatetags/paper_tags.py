@@ -37,8 +37,7 @@ _CLASS = re.compile(r'class="([^"]*)"')
 def chart_rules() -> tuple[tuple[frozenset[str], tuple[tuple[str, str], ...]], ...]:
     """The web stylesheet's chart rules (every selector made of ``.chart…`` classes, outside
     any @media), as (classes an element must have, its paint declarations), in the
-    stylesheet's order. A descendant rule such as ``.chart-axis text`` applies to the
-    ancestor: fill and font are inherited in SVG, so its texts get them all the same."""
+    stylesheet's order (see _subject for descendant rules)."""
     path = finders.find(WEB_CSS)
     if path is None:
         raise FileNotFoundError(f"static file {WEB_CSS} not found")
@@ -48,7 +47,7 @@ def chart_rules() -> tuple[tuple[frozenset[str], tuple[tuple[str, str], ...]], .
     for rule in rules:
         if rule.type != "qualified-rule":
             continue
-        selectors = [s.split()[0] for s in tinycss2.serialize(rule.prelude).split(",")]
+        selectors = [_subject(s) for s in tinycss2.serialize(rule.prelude).split(",")]
         if not all(s.startswith(".chart") and ":" not in s for s in selectors):
             continue
         declarations = tuple(
@@ -59,6 +58,13 @@ def chart_rules() -> tuple[tuple[frozenset[str], tuple[tuple[str, str], ...]], .
         if declarations:
             found.extend((frozenset(s.strip(".").split(".")), declarations) for s in selectors)
     return tuple(found)
+
+
+def _subject(selector: str) -> str:
+    """The compound a rule paints: its last (``.chart-axis .chart-note`` paints the note), or
+    for an element type (``.chart-axis text``) the ancestor, whose paint the texts inherit."""
+    parts = selector.split()
+    return parts[-1] if parts[-1].startswith(".") else parts[0]
 
 
 @cache
