@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -41,6 +42,12 @@ CONTENT_TYPES = {
     "pdf": "application/pdf",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+def web_limit() -> int:
+    """The most academies a pack published from the page may cover (the PDF's: about half a
+    second an academy; papers.views shares the setting for /kpis/pack.pdf)."""
+    return getattr(settings, "TRUSTPLAN_PACK_WEB_MAX_ACADEMIES", 40)
 
 
 def _visible_pack(request: HttpRequest, pk: int) -> PublishedPack:
@@ -156,6 +163,19 @@ class PublishForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["period"].queryset = Period.objects.order_by("-year_start", "-term")
         self.fields["academies"].queryset = Academy.objects.active()
+
+    def clean(self) -> dict:
+        data = super().clean()
+        academies = data.get("academies")
+        count = len(academies) if academies else Academy.objects.active().count()
+        limit = web_limit()
+        if count > limit:
+            raise forms.ValidationError(
+                f"This pack covers {count} academies: more than {limit} take too long to make "
+                "while the page waits. Publish it with the command manage.py publish_pack (README, "
+                "Board papers), or tick fewer academies."
+            )
+        return data
 
     def clean_meeting(self) -> str:
         meeting = self.cleaned_data["meeting"].strip()

@@ -22,7 +22,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import FileSystemStorage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
@@ -45,6 +45,10 @@ from papers.publishing import (
     store_pack,
 )
 from trustplan import settings as project_settings
+
+# Every test uses the database (the module's publication too: pytest-django creates the test
+# database only for a run with a database test in it).
+pytestmark = pytest.mark.django_db
 
 SUMMER = "2023-24-summer"
 MEETING = "Trust Board, 16 July 2024"  # not the demo's own meeting (test_load_demo_…)
@@ -385,6 +389,13 @@ def test_changes_for_many_packs_is_one_query(packs):
 
 
 @pytest.fixture
+def demo(trust):
+    """The demo's periods and values (which the module's real publication may have made)."""
+    generate_demo_values()
+    return trust
+
+
+@pytest.fixture
 def stand_in_pdf(monkeypatch):
     """The PDF replaced by a stand-in (the page is under test, not the paper), recording how
     it was asked for."""
@@ -399,9 +410,8 @@ def stand_in_pdf(monkeypatch):
 
 
 def test_central_team_publish_a_local_governing_bodys_pack_from_the_form(
-    trust, cast, client_for, stand_in_pdf
+    demo, cast, client_for, stand_in_pdf
 ):
-    generate_demo_values()
     client = client_for("central")
     assert client.get(reverse("packs:publish")).status_code == 200
     period = Period.objects.get(slug=SUMMER)
@@ -439,7 +449,7 @@ def test_central_team_publish_a_local_governing_bodys_pack_from_the_form(
     assert "Moreton School" in header and "Aldersley High School" not in header
 
 
-def test_the_publish_form_names_each_field_that_is_wrong(trust, client_for, stand_in_pdf):
+def test_the_publish_form_names_each_field_that_is_wrong(demo, client_for, stand_in_pdf):
     before = PublishedPack.objects.count()
     response = client_for("central").post(
         reverse("packs:publish"),
@@ -457,7 +467,7 @@ def test_the_publish_form_names_each_field_that_is_wrong(trust, client_for, stan
     assert PublishedPack.objects.count() == before and stand_in_pdf == []
 
 
-def test_only_central_team_and_administrators_publish(trust, client_for, stand_in_pdf):
+def test_only_central_team_and_administrators_publish(demo, client_for, stand_in_pdf):
     period = Period.objects.get(slug=SUMMER)
     form = {"meeting": "Trust Board", "meeting_date": "2024-07-09", "period": period.pk}
     before = PublishedPack.objects.count()
@@ -471,7 +481,7 @@ def test_only_central_team_and_administrators_publish(trust, client_for, stand_i
 
 
 def test_data_changing_while_the_pack_is_made_makes_it_again_then_refuses(
-    trust, cast, client_for, stand_in_pdf, monkeypatch
+    demo, cast, client_for, stand_in_pdf, monkeypatch
 ):
     period = Period.objects.get(slug=SUMMER)
     real = publishing.pack_data
@@ -622,3 +632,59 @@ def test_load_demo_publishes_the_trust_boards_july_pack_once(db, stand_in_pdf, c
     call_command("load_demo", stdout=out)
     assert "Trust Board, 9 July 2024 (already there)" in out.getvalue()
     assert PublishedPack.objects.filter(meeting="Trust Board, 9 July 2024").count() == 1
+
+
+# --- A pack too large for the page: the command -------------------------------------------------
+
+
+def test_a_pack_too_large_for_the_page_is_refused_with_the_command_to_use(
+    demo, client_for, settings, stand_in_pdf
+):
+    settings.TRUSTPLAN_PACK_WEB_MAX_ACADEMIES = 2
+    period = Period.objects.get(slug=SUMMER)
+    form = {"meeting": "Trust Board", "meeting_date": "2024-07-09", "period": period.pk}
+    before = PublishedPack.objects.count()
+    response = client_for("central").post(reverse("packs:publish"), form)
+    assert response.status_code == 400
+    assert "This pack covers 5 academies: more than 2 take too long" in response.content.decode()
+    assert "manage.py publish_pack" in response.content.decode()
+    assert PublishedPack.objects.count() == before and stand_in_pdf == []
+    moreton = Academy.objects.get(slug="moreton-school")
+    response = client_for("central").post(
+        reverse("packs:publish"), {**form, "academies": [moreton.pk]}
+    )
+    assert response.status_code == 302 and PublishedPack.objects.count() == before + 1
+
+
+def test_the_publish_pack_command_publishes_and_names_what_is_wrong(demo, cast, stand_in_pdf):
+    out = StringIO()
+    call_command(
+        "publish_pack",
+        "--meeting=Moreton School LGB, 2 July 2024",
+        "--date=2024-07-02",
+        f"--period={SUMMER}",
+        "--academy=moreton-school",
+        f"--user={cast['central'].username}",
+        stdout=out,
+    )
+    pack = PublishedPack.objects.get(meeting="Moreton School LGB, 2 July 2024")
+    assert pack.academy_ids == {Academy.objects.get(slug="moreton-school").pk}
+    assert f"Published “Moreton School LGB, 2 July 2024” (pack {pack.pk}" in out.getvalue()
+    good = {
+        "meeting": "Trust Board",
+        "date": "2024-07-09",
+        "period": SUMMER,
+        "user": cast["central"].username,
+    }
+    for wrong, message in (
+        ({"meeting": "  "}, "--meeting: name the meeting"),
+        ({"date": "9 July"}, "--date: '9 July' is not a date"),
+        ({"period": "2031-32-autumn"}, "--period: no period '2031-32-autumn'"),
+        ({"academy": "nowhere"}, "--academy: no active academy 'nowhere'"),
+        ({"user": "nobody"}, "--user: no user 'nobody'"),
+        ({"user": cast["trustee"].username}, "may not publish packs"),
+    ):
+        arguments = [f"--{name}={value}" for name, value in {**good, **wrong}.items()]
+        with pytest.raises(CommandError, match=message):
+            call_command("publish_pack", *arguments, stdout=StringIO())
+    assert PublishedPack.objects.filter(meeting="Trust Board").count() == 0
