@@ -30,6 +30,24 @@ def no_fragment_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
 
 
+@pytest.fixture(scope="session")
+def _session_packs_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("packs")
+
+
+@pytest.fixture(autouse=True)
+def packs_outside_the_repository(settings, _session_packs_dir):
+    """Published packs (load_demo publishes one) go to a temporary folder, never the project's
+    packs/ (tests/papers/test_published_packs.py gives its own)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "packs": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(_session_packs_dir)},
+        },
+    }
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """The production hasher is slow by design; tests sign in dozens of users."""

@@ -70,6 +70,20 @@ def _wrong_password(page: Page) -> None:
     expect(page.get_by_role("alert").or_(page.locator(".alert"))).to_be_visible()
 
 
+def _publish_without_a_meeting(page: Page) -> None:
+    page.get_by_role("button", name="Publish").click()
+    expect(page.locator(".invalid-feedback, .alert-danger").first).to_be_visible()
+
+
+def _publish_a_pack(page: Page) -> None:
+    """Central team publish the Trust Board's pack: the pack's own page follows."""
+    page.locator("#id_meeting").fill("Trust Board, 12 March 2024")
+    page.locator("#id_meeting_date").fill("2024-03-12")
+    page.locator("#id_period").select_option(label="2023/24 Spring")
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("heading", name="Trust Board, 12 March 2024")).to_be_visible()
+
+
 def _preview(workbook: Path) -> Callable[[Page], None]:
     def upload(page: Page) -> None:
         page.get_by_label("Workbook (.xlsx) or CSV file").set_input_files(str(workbook))
@@ -91,6 +105,7 @@ def _board_pages(action: int, *, shots: bool = False) -> list[Visit]:
         Visit("governance", "/plan/monitoring/", shot=shots),
         Visit("board-paper", "/plan/monitoring/board/", shot=shots),
         Visit("my-work", "/my/", shot=shots),
+        Visit("board-papers", "/packs/", shot=shots),
         Visit("change-password", "/accounts/password_change/", shot=shots),
         Visit("404", "/no-such-page/", status=404, shot=shots),
     ]
@@ -142,6 +157,11 @@ def visits(role: str, action: int, tmp_path: Path) -> list[Visit]:
                 then=_off_track_without_words,
             ),
             Visit("action-edit", f"/plan/actions/{action}/edit/", shot=True),
+            Visit("publish-pack", "/packs/publish/", shot=True),
+            Visit(
+                "publish-pack-errors", "/packs/publish/", shot=True, then=_publish_without_a_meeting
+            ),
+            Visit("published-pack", "/packs/publish/", shot=True, then=_publish_a_pack),
             Visit("403", "/import/", status=403),
         ]
     assert role == "admin"
