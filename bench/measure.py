@@ -1,6 +1,6 @@
 """Measurements inside one Django process against one (already generated) database.
 
-Run by bench/run.py as `python bench/measure.py pages|import-export|export` with DATABASE_URL
+Run by bench/run.py as `python bench/measure.py pages|import-export|export|pack` with DATABASE_URL
 set; prints one JSON object. Timings are medians of repeated runs taken in the same process.
 """
 
@@ -170,12 +170,33 @@ def export() -> dict:
     return {"export.board_pack_s": round(statistics.median(times), 2), "export.bytes": len(data)}
 
 
+def pack() -> dict:
+    """The PDF board pack of the board's period (papers.pack), median of three in this
+    process (the first, which also loads WeasyPrint's fonts, reported beside it)."""
+    from kpis.selectors import PeriodIndex, default_period
+    from papers.pack import board_pack_pdf
+
+    period = default_period(PeriodIndex())
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        data = board_pack_pdf(period, produced_by="bench")
+        times.append(time.perf_counter() - start)
+    return {
+        "pack.demo_s": round(statistics.median(times), 2),
+        "pack.demo_first_s": round(times[0], 2),
+        "pack.demo_bytes": len(data),
+    }
+
+
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "pages":
         output = pages()
     elif command == "import-export":
         output = import_export_rate(int(sys.argv[2]))
+    elif command == "pack":
+        output = pack()
     else:
         output = export()
     print(json.dumps(output))

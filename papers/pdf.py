@@ -12,6 +12,9 @@ request another address (nor read a local file) whatever text it holds.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 
 from django.contrib.staticfiles import finders
@@ -37,17 +40,36 @@ def _fetcher() -> URLFetcher:
     return URLFetcher(allowed_protocols={"data"})
 
 
+@contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused while WeasyPrint lays out and draws.
+
+    A paper makes hundreds of thousands of boxes that all live until the PDF is written, and
+    the collector walked them again and again: a third of the time of every paper (the demo's
+    board pack 3.3 → 2.2 s, 40 academies' 47 → 30 s, for 3% more peak memory). Reference
+    counting still frees everything as usual; the collector resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def html_to_pdf(html: str) -> bytes:
     """A tagged PDF of ``html`` (a whole document) with the print stylesheet."""
-    document = HTML(string=html, url_fetcher=_fetcher())
-    return document.write_pdf(stylesheets=[_stylesheet()], pdf_variant=PDF_VARIANT)
+    with _no_cyclic_collection():
+        document = HTML(string=html, url_fetcher=_fetcher())
+        return document.write_pdf(stylesheets=[_stylesheet()], pdf_variant=PDF_VARIANT)
 
 
 def html_to_pdf_and_pages(html: str) -> tuple[bytes, int]:
     """html_to_pdf, and how many pages it has (the board pack command reports them)."""
     options = {"stylesheets": [_stylesheet()], "pdf_variant": PDF_VARIANT}
-    document = HTML(string=html, url_fetcher=_fetcher()).render(**options)
-    return document.write_pdf(pdf_variant=PDF_VARIANT), len(document.pages)
+    with _no_cyclic_collection():
+        document = HTML(string=html, url_fetcher=_fetcher()).render(**options)
+        return document.write_pdf(pdf_variant=PDF_VARIANT), len(document.pages)
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
