@@ -47,7 +47,7 @@ CONTENT_TYPES = {
 def web_limit() -> int:
     """The most academies a pack published from the page may cover (the PDF's: about half a
     second an academy; papers.views shares the setting for /kpis/pack.pdf)."""
-    return getattr(settings, "TRUSTPLAN_PACK_WEB_MAX_ACADEMIES", 40)
+    return settings.TRUSTPLAN_PACK_WEB_MAX_ACADEMIES
 
 
 def _visible_pack(request: HttpRequest, pk: int) -> PublishedPack:
