@@ -60,9 +60,9 @@ TRUST_NAME = os.environ.get("TRUSTPLAN_TRUST_NAME", "Amethyst Academies Trust")
 # The protective marking at the top of every page of a board paper (PDF).
 PAPER_MARKING = os.environ.get("TRUSTPLAN_PAPER_MARKING", "Official – sensitive")
 # The most academies whose PDF board pack /kpis/pack.pdf makes while the reader waits: about
-# 1.3 s of CPU an academy of 60 KPIs (40 academies: 53 s, 228 pages; the demo's five: 3 s);
-# a larger pack is published by central team or made by `manage.py export_board_pack
-# --format pdf` (bench/run.py measures the full-scale pack).
+# 0.9 s an academy of 60 KPIs (40 academies: 35 s, 228 pages; 150: 166 s, 834 pages, 4.7 GB;
+# the demo's five: under 3 s); a larger pack is published by central team or made by
+# `manage.py export_board_pack --format pdf` (bench/run.py measures the full-scale pack).
 TRUSTPLAN_PACK_WEB_MAX_ACADEMIES = int(os.environ.get("TRUSTPLAN_PACK_WEB_MAX_ACADEMIES", "15"))
 
 INSTALLED_APPS = [

@@ -372,6 +372,16 @@ def test_a_meetings_pack_names_the_meeting_on_its_cover(trust):
     assert plain["pack_title"] == f"Board pack – {period}"
 
 
+def test_a_pack_of_the_first_period_without_an_active_plan_says_so(trust):
+    generate_demo_values()
+    Plan.objects.filter(status=PlanStatus.ACTIVE).update(status=PlanStatus.ARCHIVED)
+    first = PeriodIndex().periods[0]
+    html = render_to_string(pack_module.TEMPLATE, pack_context(first, produced_by="Clerk"))
+    assert "No previous period to compare with." in html
+    assert "There is no active plan." in html
+    assert "Compared with" not in html
+
+
 # --- Queries ------------------------------------------------------------------------------------
 
 
