@@ -6,8 +6,8 @@ from board import urls as board_urls
 from core import views
 from core.forms import LoginForm, ThrottledAdminPasswordChangeForm
 from demo.accounts import demo_accounts
-from papers import views as papers_views
 from papers import governance as governance_papers
+from papers import views as papers_views
 from plans import urls as plan_urls
 from spreadsheets import urls as spreadsheet_urls
 

@@ -24,7 +24,7 @@ OLD_TITLE = "Trust Development Plan 2019–2022"
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", without_pack=True, stdout=StringIO())
     return Plan.objects.get(title=OLD_TITLE)
 
 
@@ -56,7 +56,7 @@ def test_load_demo_loads_the_active_plan_and_the_archived_2019_2022_plan(demo):
 
 def test_load_demo_twice_loads_the_2019_2022_plan_once(demo):
     out = StringIO()
-    call_command("load_demo", stdout=out)
+    call_command("load_demo", without_pack=True, stdout=out)
     assert Plan.objects.filter(title=OLD_TITLE).count() == 1
     assert f"Plan: {demo} (already there)" in out.getvalue()
 
@@ -169,7 +169,7 @@ def test_both_plan_pages_pass_axe(live_server, new_context, cast, username):
 
     from tests.browser_support import screenshot, sign_in
 
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", without_pack=True, stdout=StringIO())
     old = Plan.objects.get(title=OLD_TITLE)
     page = sign_in(new_context().new_page(), live_server.url, username)
     options = {

@@ -20,7 +20,7 @@ MONTHS = "January February March April May June July August September October No
 
 @pytest.fixture
 def demo(db):
-    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", without_pack=True, stdout=StringIO())
     return Plan.objects.get(status=PlanStatus.ACTIVE)
 
 

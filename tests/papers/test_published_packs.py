@@ -621,13 +621,20 @@ def test_the_admin_shows_packs_read_only_and_only_an_administrator_deletes(
 def test_load_demo_publishes_the_trust_boards_july_pack_once(db, stand_in_pdf, client):
     call_command("load_demo", stdout=StringIO())
     pack = PublishedPack.objects.get(meeting="Trust Board, 9 July 2024")
-    assert pack.period.slug == SUMMER and pack.is_trust_wide
+    # The spring term's figures: the last collection complete by July (summer is still open).
+    assert pack.period.slug == "2023-24-spring" and pack.is_trust_wide
+    lgb = PublishedPack.objects.get(meeting="Moreton School LGB, 25 June 2024")
+    assert [a.slug for a in lgb.academies.all()] == ["moreton-school"]
     assert pack.published_by.get_full_name() == "Nadia Li"
     # Circulated a week before the meeting, in the seed's year (not on the day of loading).
     assert pack.published_at.date() == datetime.date(2024, 7, 2)
     assert stand_in_pdf[0]["produced_at"] == pack.published_at
     client.force_login(get_user_model().objects.get(username="trustee"))
     assert "Trust Board, 9 July 2024" in client.get(reverse("packs:list")).content.decode()
+    # Moreton's governor reads the LGB's pack, never the Trust Board's.
+    client.force_login(get_user_model().objects.get(username="governor"))
+    listed = client.get(reverse("packs:list")).content.decode()
+    assert "Moreton School LGB, 25 June 2024" in listed and "Trust Board, 9 July" not in listed
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert "Trust Board, 9 July 2024 (already there)" in out.getvalue()

@@ -19,8 +19,14 @@ from papers.models import PublishedPack
 from papers.publishing import publish_pack
 from plans.services import load_plan
 
-# The published pack the demo's trustees read: the Trust Board's meeting of the summer term.
-BOARD_MEETING = ("Trust Board, 9 July 2024", datetime.date(2024, 7, 9))
+# The packs the demo publishes, each a week before its meeting: the Trust Board's July meeting
+# and Moreton School's LGB in June, both on the spring term's figures — the last collection
+# complete by then (summer returns are due on 17 July; the demo's summer term is still open).
+# Trustees read both; Moreton's governor reads the LGB's.
+DEMO_PACKS = [
+    ("Trust Board, 9 July 2024", datetime.date(2024, 7, 9), []),
+    ("Moreton School LGB, 25 June 2024", datetime.date(2024, 6, 25), ["moreton-school"]),
+]
 
 
 class Command(BaseCommand):
@@ -28,14 +34,14 @@ class Command(BaseCommand):
         "Load the Amethyst Academies Trust demo (idempotent): academies, owners, KPI framework, "
         "the 2023/24 plan (active) and the 2019–2022 plan (archived), demo users for every role "
         "and seeded demo values and progress for 2022/23–2023/24, dated as in the seed, and the "
-        "Trust Board's published pack for summer 2023/24."
+        "published packs of the Trust Board and Moreton School's LGB (spring 2023/24 figures)."
     )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
             "--without-pack",
             action="store_true",
-            help="Do not publish the demo's board pack (making its PDF takes a few seconds).",
+            help="Do not publish the demo's board packs (making their PDFs takes a few seconds).",
         )
 
     @transaction.atomic
@@ -70,15 +76,16 @@ class Command(BaseCommand):
         updates = generate_demo_progress(plan=plan, author=central)
         self.stdout.write(f"Demo progress updates created: {updates}")
         if not options["without_pack"]:
-            self.stdout.write(f"Published pack: {self._publish_board_pack(central)}")
+            for meeting, meeting_date, slugs in DEMO_PACKS:
+                published = self._publish_pack(central, meeting, meeting_date, slugs)
+                self.stdout.write(f"Published pack: {published}")
         self.stdout.write(self.style.SUCCESS("Demo loaded. Sign in with any of these accounts:"))
         for username, (*_ignored, label) in DEMO_USERS.items():
             self.stdout.write(f"  {username:<9} / {DEMO_PASSWORD}   {label}")
 
-    def _publish_board_pack(self, central) -> str:
-        """The summer 2023/24 pack for the Trust Board's July meeting, published by central
-        team a week before it as papers are circulated (once: a second load keeps it)."""
-        meeting, meeting_date = BOARD_MEETING
+    def _publish_pack(self, central, meeting, meeting_date, slugs) -> str:
+        """A spring 2023/24 pack for the meeting, published by central team a week before it
+        as papers are circulated (once: a second load keeps it)."""
         if PublishedPack.objects.filter(meeting=meeting).exists():
             return f"{meeting} (already there)"
         published_at = datetime.datetime.combine(
@@ -89,8 +96,9 @@ class Command(BaseCommand):
         publish_pack(
             meeting=meeting,
             meeting_date=meeting_date,
-            period=Period.objects.get(year_start=2023, term=Term.SUMMER),
-            academy_ids=None,
+            period=Period.objects.get(year_start=2023, term=Term.SPRING),
+            academy_ids=set(Academy.objects.filter(slug__in=slugs).values_list("pk", flat=True))
+            or None,
             user=central,
             published_at=published_at,
         )
