@@ -126,14 +126,15 @@ def import_file(rows: int) -> Path:
     return path
 
 
-def run_import(env: dict, path: Path, rows: int) -> dict:
-    """`manage.py import_workbook` of the file, timed, with that process's own peak memory
-    (os.wait4 gives the rusage of the one child, not the maximum over every child so far)."""
-    output = BENCH / "import-output.txt"
+def _timed_command(env: dict, *args: str) -> tuple[str, float, int, float]:
+    """`manage.py <args>` in a child process: its output, wall time, exit code and its own peak
+    memory in MB (os.wait4 gives the rusage of the one child, not the maximum over every child
+    so far)."""
+    output = BENCH / "command-output.txt"
     with open(output, "w") as handle:
         start = time.perf_counter()
         child = subprocess.Popen(
-            [PYTHON, "manage.py", "import_workbook", str(path), "--user", "scale-user-003"],
+            [PYTHON, "manage.py", *args],
             cwd=ROOT,
             env=env,
             stdout=handle,
@@ -141,46 +142,42 @@ def run_import(env: dict, path: Path, rows: int) -> dict:
         )
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
     text = output.read_text()
     output.unlink()
-    if child.returncode != 0:
+    return text, elapsed, os.waitstatus_to_exitcode(status), round(usage.ru_maxrss / 1024, 1)
+
+
+def run_import(env: dict, path: Path, rows: int) -> dict:
+    """`manage.py import_workbook` of the file, timed, with that process's own peak memory."""
+    text, elapsed, code, peak_mb = _timed_command(
+        env, "import_workbook", str(path), "--user", "scale-user-003"
+    )
+    if code != 0:
         raise SystemExit(f"import failed: {text[-3000:]}")
     return {
         "import.rows": rows,
         "import.seconds": round(elapsed, 1),
         "import.trustplan_rows_per_s": round(rows / elapsed, 1),
-        "import.peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "import.peak_rss_mb": peak_mb,
     }
 
 
 def run_pack(env: dict) -> dict:
     """`manage.py export_board_pack --format pdf` of the full-scale trust: the pack's own time
-    and pages as the command reports them, the wall time of the process and its peak memory
-    (os.wait4: the rusage of this one child, as run_import)."""
-    output, pdf = BENCH / "pack-output.txt", BENCH / "pack-full.pdf"
-    with open(output, "w") as handle:
-        start = time.perf_counter()
-        child = subprocess.Popen(
-            [PYTHON, "manage.py", "export_board_pack", "--format", "pdf", "-o", str(pdf)],
-            cwd=ROOT,
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-        _, status, usage = os.wait4(child.pid, 0)
-        elapsed = time.perf_counter() - start
-    text = output.read_text()
-    output.unlink()
+    and pages as the command reports them, the wall time of the process and its peak memory."""
+    pdf = BENCH / "pack-full.pdf"
+    text, elapsed, code, peak_mb = _timed_command(
+        env, "export_board_pack", "--format", "pdf", "-o", str(pdf)
+    )
     pdf.unlink(missing_ok=True)
     found = re.search(r": (\d+) pages in ([\d.]+) s", text)
-    if os.waitstatus_to_exitcode(status) != 0 or found is None:
+    if code != 0 or found is None:
         raise SystemExit(f"PDF board pack failed: {text[-3000:]}")
     return {
         "pack.full_pages": int(found.group(1)),
         "pack.full_s": float(found.group(2)),
         "pack.full_process_s": round(elapsed, 1),
-        "pack.full_peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "pack.full_peak_rss_mb": peak_mb,
     }
 
 

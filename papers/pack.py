@@ -15,7 +15,7 @@ the pack says what the pages say, in a fixed number of queries whatever the trus
 from __future__ import annotations
 
 import datetime
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -48,6 +48,7 @@ from plans.selectors import (
     addresses,
     kpi_actions,
     most_relevant_first,
+    plan_progress,
 )
 
 TEMPLATE = "papers/pack.html"
@@ -287,16 +288,16 @@ def _plan(academy_ids: set[int] | None, today: datetime.date) -> tuple[object, l
         actions_for_display(Action.objects.filter(objective__plan=plan)), today=today
     )
     actions = [a for a in actions if permissions.action_in_scope(a, academy_ids)]
-    objectives = {o.pk: ObjectivePlan(ObjectiveProgress(o), []) for o in plan.objectives.all()}
+    by_objective: dict[int, list[Action]] = defaultdict(list)
     for action in actions:
-        entry = objectives[action.objective_id]
-        entry.actions.append(action)
-        entry.progress.by_status[action.status] += 1
-        if action.overdue:
-            entry.progress.overdue.append(action)
-    ordered = sorted(objectives.values(), key=lambda e: e.progress.objective.number)
-    for entry in ordered:
-        entry.actions.sort(key=lambda a: not a.overdue)  # stable: plan order within each
+        by_objective[action.objective_id].append(action)
+    ordered = [
+        # Overdue first; sorted() is stable, so plan order within each.
+        ObjectivePlan(
+            progress, sorted(by_objective[progress.objective.pk], key=lambda a: not a.overdue)
+        )
+        for progress in plan_progress(plan, today, actions=actions)
+    ]
     return plan, ordered
 
 

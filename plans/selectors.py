@@ -44,11 +44,17 @@ def active_plan() -> Plan | None:
     return Plan.objects.filter(status=PlanStatus.ACTIVE).first()
 
 
-def plan_progress(plan: Plan, today: datetime.date | None = None) -> list[ObjectiveProgress]:
-    """Actions by status and the overdue ones, per objective (objectives; actions)."""
+def plan_progress(
+    plan: Plan, today: datetime.date | None = None, actions=None
+) -> list[ObjectiveProgress]:
+    """Actions by status and the overdue ones, per objective (objectives; actions).
+
+    ``actions``: the plan's actions to count, with their current status (default: every one;
+    the board pack passes those in its reader's scope)."""
     today = today or timezone.localdate()
     progress = {o.pk: ObjectiveProgress(o) for o in plan.objectives.order_by("number")}
-    actions = Action.objects.filter(objective__plan=plan).with_current_status()
+    if actions is None:
+        actions = Action.objects.filter(objective__plan=plan).with_current_status()
     for action in actions:
         entry = progress[action.objective_id]
         entry.by_status[action.status] += 1
