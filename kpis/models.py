@@ -61,6 +61,11 @@ class Frequency(models.TextChoices):
     ANNUALLY = "annually", "Once a year"
 
 
+class DfeTransform(models.TextChoices):
+    NONE = "", "As published"
+    HUNDRED_MINUS = "100_minus", "100 minus the published figure"
+
+
 class KPIQuerySet(models.QuerySet):
     def active(self) -> KPIQuerySet:
         return self.filter(is_active=True)
@@ -130,6 +135,22 @@ class KPI(models.Model):
         help_text="Phases the KPI applies to; empty means every phase.",
     )
     frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.TERMLY)
+    dfe_source = models.CharField(
+        "DfE source column",
+        max_length=60,
+        blank=True,
+        help_text="The Explore Education Statistics column this KPI's values come from, e.g. "
+        "“susp_rate” (manage.py import_dfe); blank when the DfE does not publish it.",
+    )
+    dfe_transform = models.CharField(
+        "DfE transform",
+        max_length=12,
+        choices=DfeTransform.choices,
+        blank=True,
+        default=DfeTransform.NONE,
+        help_text="How the DfE figure becomes this KPI's value (attendance is 100 minus "
+        "overall absence).",
+    )
     is_active = models.BooleanField(default=True)
 
     history = HistoricalRecords()
