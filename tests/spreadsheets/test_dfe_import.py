@@ -668,3 +668,24 @@ def test_the_kpi_admin_edits_the_dfe_source_and_transform(client_for):
     html = page.content.decode()
     assert 'name="dfe_source" value="sess_overall_percent"' in html
     assert '<option value="100_minus" selected>' in html
+
+
+def test_the_command_lists_fifty_changes_unless_asked_for_all(dfe_trust, tmp_path):
+    header, rows = SUSPENSIONS.read_text(encoding="utf-8").split("\n", 1)
+    row = next(r for r in rows.splitlines() if ",140001," in r).split(",")
+    lines = [header]
+    for year in ("202223", "202324"):
+        for term in ("Autumn term", "Spring term", "Summer term"):
+            for urn in URNS.values():  # 6 terms × 5 academies × 2 KPIs: 60 changes
+                lines.append(",".join([year, term, *row[2:10], urn, *row[11:]]))
+    path = tmp_path / "exc_school.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("import_dfe", str(path), "--dry-run", stdout=out)
+    text = out.getvalue()
+    assert text.count("\n  ") == 51  # 50 changes and the line counting the rest
+    assert "\n  … and 10 more (--verbosity 2 lists them all)\n" in text
+    assert "Changes: 60 value(s)" in text
+    out = io.StringIO()
+    call_command("import_dfe", str(path), "--dry-run", "--verbosity", "2", stdout=out)
+    assert out.getvalue().count("\n  ") == 60 and "more (--verbosity" not in out.getvalue()

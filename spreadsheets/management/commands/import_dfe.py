@@ -8,6 +8,8 @@ from django.core.management.base import BaseCommand, CommandError
 from kpis.models import ReturnStatus
 from spreadsheets.dfe import IMPORT_STATES, ImportConflict, apply_dfe_import, prepare_dfe_import
 
+LISTED = 50  # changes listed one by one (a national file's first import makes thousands)
+
 
 class Command(BaseCommand):
     help = (
@@ -51,8 +53,13 @@ class Command(BaseCommand):
                 self.stderr.write(line)
             count = len(preview.problems) + preview.more_problems
             raise CommandError(f"{count} problem(s); nothing was imported.")
-        for change in preview.changes:
+        listed = preview.changes if options["verbosity"] > 1 else preview.changes[:LISTED]
+        for change in listed:
             self.stdout.write(f"  {change}")
+        if len(listed) < len(preview.changes):
+            self.stdout.write(
+                f"  … and {len(preview.changes) - len(listed)} more (--verbosity 2 lists them all)"
+            )
         self.stdout.write(
             f"Changes: {len(preview.values)} value(s), {len(preview.national)} national "
             f"figure(s); {preview.unchanged} unchanged"
