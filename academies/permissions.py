@@ -110,6 +110,16 @@ def can_enter_for(user: User | AnonymousUser, academy_id: int) -> bool:
     return ids is None or academy_id in ids
 
 
+def may_record_inspection(user: User | AnonymousUser, academy) -> bool:
+    """Who records an academy's Ofsted inspections: central team and administrators for any
+    academy, a headteacher for the academies they head (as for returns)."""
+    if not user.is_authenticated:
+        return False
+    if is_central(user):
+        return True
+    return HEADTEACHER in _group_names(user) and academy.pk in headed_academy_ids(user)
+
+
 def may_enter_returns(user: User | AnonymousUser) -> bool:
     """Central team and administrators, or a headteacher who heads at least one academy (the
     Returns page). Only members of the Headteacher group pay the query for their academies."""

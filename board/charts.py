@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils.html import escape
@@ -117,6 +117,8 @@ def _y_range(points: Sequence[Point], measure: str) -> tuple[float, float, list[
             ]
     if measure == "yes_no":
         return 0.0, 1.0, [0.0, 1.0]
+    if measure == RATING:
+        return 0.0, 2.0, [0.0, 1.0, 2.0]
     if not found:
         return 0.0, 1.0, [0.0, 1.0]
     low, high = min(found), max(found)
@@ -136,6 +138,8 @@ def _y_range(points: Sequence[Point], measure: str) -> tuple[float, float, list[
 
 
 def _tick_text(value: float, measure: str, unit: str) -> str:
+    if measure == RATING:
+        return RATING_TICKS[min(max(round(value), 0), 2)]
     if measure == "yes_no":
         return "Yes" if value >= 1 else "No"
     if measure == "grade":
@@ -448,6 +452,26 @@ def series_points(series, periods: Sequence) -> list[Point]:
     return points
 
 
+# An inspection KPI's chart plots its rating, never the reading's code (a report card's and an
+# old grade's codes are on different scales): red at the foot, green at the top, the words of
+# each reading beside its point and in the chart's table.
+RATING = "rating"
+RATING_TICKS = ("Red", "Amber", "Green")
+RATING_OF = {rag.Outcome.RED: 0, rag.Outcome.AMBER: 1, rag.Outcome.GREEN: 2}
+
+
+def _as_ratings(points: Sequence[Point]) -> tuple[Point, ...]:
+    return tuple(
+        replace(
+            p,
+            value=Decimal(RATING_OF[p.outcome]) if p.outcome in RATING_OF else None,
+            threshold=None,
+            amber=Decimal(0),
+        )
+        for p in points
+    )
+
+
 def series_chart(series, periods: Sequence, *, title: str = "") -> Chart:
     """The trend chart of one KPI for one academy (or the trust: series.academy is None)."""
     kpi = series.kpi
@@ -456,15 +480,18 @@ def series_chart(series, periods: Sequence, *, title: str = "") -> Chart:
     points = tuple(series_points(series, periods))
     identifier = chart_id(kpi.code, series.academy.slug if series.academy else None)
     measure = series.cells[0].measure if series.cells else kpi.measure
+    lower_is_better = kpi.lower_is_better
+    if measure == "inspection":
+        points, measure, lower_is_better = _as_ratings(points), RATING, False
     svg = trend_chart(
         chart_id=identifier,
         title=title,
         points=points,
-        lower_is_better=kpi.lower_is_better,
+        lower_is_better=lower_is_better,
         measure=measure,
         unit=kpi.unit,
     )
-    return Chart(identifier, title, svg, points, kpi.lower_is_better)
+    return Chart(identifier, title, svg, points, lower_is_better)
 
 
 STATUS_SEGMENTS = (

@@ -32,7 +32,7 @@ from core.cache import cached_fragment, cached_value
 from core.http import parse_id
 from kpis import rag
 from kpis.cache import board_version
-from kpis.models import KPI, Area, Period, Return, ReturnStatus
+from kpis.models import KPI, Area, Inspection, Period, Return, ReturnStatus
 from kpis.selectors import (
     PeriodIndex,
     academy_scorecard,
@@ -349,6 +349,9 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
             "returns": [(period, returns.get(period.pk)) for period in periods.periods],
             "actions": actions,
             "today": timezone.localdate(),
+            "latest_inspection": Inspection.objects.filter(academy=academy)
+            .order_by("-date")
+            .first(),
         },
     )
 

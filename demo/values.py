@@ -7,6 +7,7 @@ realistic mix of green, amber, red and missing.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import random
 from decimal import Decimal
@@ -16,11 +17,12 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from academies.models import Academy, AcademyRole, RoleAssignment
-from kpis import rag
+from kpis import ofsted, rag
 from kpis.cache import bump_board_version
 from kpis.models import (
     KPI,
     Direction,
+    Inspection,
     KPIValue,
     Measure,
     NationalFigure,
@@ -30,7 +32,7 @@ from kpis.models import (
     TargetKind,
     Term,
 )
-from kpis.returns import default_due_date
+from kpis.returns import default_due_date, sync_inspections
 from kpis.selectors import rule_for
 
 DEMO_NOTE = "Demo data: generated, not real."
@@ -40,6 +42,157 @@ SUMMER_STATES = {
     "amethyst-sixth-form": ReturnStatus.SENT_BACK,
 }
 SENT_BACK_REASON = "Demo: 3.4 enrichment looks too low against autumn; please check the register."
+
+# The inspection KPIs (1.9, 2.5, 3.1, 3.2) were grades and yes/no before issue 17; the demo's
+# random draws still follow those rules, so every other demo value stays as it was.
+LEGACY_RULES = {
+    "1.9": (Measure.GRADE, Direction.LOWER_BETTER, Decimal(2), Decimal(1)),
+    "2.5": (Measure.GRADE, Direction.LOWER_BETTER, Decimal(2), Decimal(1)),
+    "3.2": (Measure.GRADE, Direction.LOWER_BETTER, Decimal(2), Decimal(1)),
+    "3.1": (Measure.YES_NO, Direction.HIGHER_BETTER, Decimal(1), Decimal(0)),
+}
+
+# The demo academies' Ofsted inspections: each has one on the old four-point scale, and three
+# have a report card within the demo's year 2023/24. (Report cards really began on 10
+# November 2025; the demo keeps the seed's calendar, so its report cards are dated in it, to
+# show both scales side by side: README, "Ofsted inspections".)
+RC = ofsted.REPORT_CARD
+FP = ofsted.FOUR_POINT
+_AREAS6 = (
+    "inclusion",
+    "curriculum_teaching",
+    "achievement",
+    "attendance_behaviour",
+    "personal_development",
+    "leadership_governance",
+)
+DEMO_INSPECTIONS = [
+    # (academy slug, date, framework, grades, safeguarding met)
+    (
+        "aldersley-high-school",
+        datetime.date(2019, 11, 13),
+        FP,
+        {
+            "overall": 2,
+            "quality_of_education": 2,
+            "behaviour_attitudes": 2,
+            "personal_development": 2,
+            "leadership_management": 2,
+        },
+        True,
+    ),
+    (
+        "aldersley-high-school",
+        datetime.date(2024, 2, 7),
+        RC,
+        dict(zip(_AREAS6, (3, 2, 3, 4, 2, 3), strict=True)),
+        True,
+    ),
+    (
+        "moreton-school",
+        datetime.date(2022, 3, 9),
+        FP,
+        {
+            "overall": 3,
+            "quality_of_education": 3,
+            "behaviour_attitudes": 3,
+            "personal_development": 2,
+            "leadership_management": 3,
+        },
+        True,
+    ),
+    (
+        "amethyst-sixth-form",
+        datetime.date(2018, 5, 16),
+        FP,
+        {
+            "overall": 2,
+            "quality_of_education": 2,
+            "behaviour_attitudes": 2,
+            "personal_development": 2,
+            "leadership_management": 2,
+            "sixth_form": 2,
+        },
+        True,
+    ),
+    (
+        "amethyst-sixth-form",
+        datetime.date(2023, 11, 29),
+        RC,
+        {**dict(zip(_AREAS6, (2, 2, 3, 3, 2, 2), strict=True)), "sixth_form": 2},
+        True,
+    ),
+    (
+        "penn-hall-school",
+        datetime.date(2021, 6, 23),
+        FP,
+        {
+            "overall": 1,
+            "quality_of_education": 1,
+            "behaviour_attitudes": 1,
+            "personal_development": 1,
+            "leadership_management": 1,
+        },
+        True,
+    ),
+    (
+        "tettenhall-wood-school",
+        datetime.date(2019, 10, 2),
+        FP,
+        {
+            "overall": 2,
+            "quality_of_education": 2,
+            "behaviour_attitudes": 2,
+            "personal_development": 2,
+            "leadership_management": 2,
+        },
+        True,
+    ),
+    (
+        "tettenhall-wood-school",
+        datetime.date(2024, 3, 13),
+        RC,
+        dict(zip(_AREAS6, (3, 3, 3, 3, 3, 3), strict=True)),
+        True,
+    ),
+]
+
+
+def _legacy(kpi: KPI) -> KPI:
+    """The KPI as its rule was before issue 17, for the demo's random draws only."""
+    if kpi.code not in LEGACY_RULES:
+        return kpi
+    legacy = copy.copy(kpi)
+    legacy.measure, legacy.direction, legacy.target_value, legacy.amber_margin = LEGACY_RULES[
+        kpi.code
+    ]
+    legacy.inspection_rule = ""
+    return legacy
+
+
+def create_demo_inspections() -> int:
+    """The demo's inspections (once) and the inspection KPIs' values they give every period."""
+    academies = {a.slug: a for a in Academy.objects.all()}
+    created = 0
+    for slug, date, framework, grades, safeguarding in DEMO_INSPECTIONS:
+        if slug not in academies:
+            continue
+        _, new = Inspection.objects.get_or_create(
+            academy=academies[slug],
+            date=date,
+            defaults={
+                "framework": framework,
+                "grades": grades,
+                "safeguarding_met": safeguarding,
+                "is_demo": True,
+            },
+        )
+        created += new
+    # The demo's seeding, as its other values: written straight in, its closed periods and
+    # approved returns included (sync_inspections checks every other caller's writes).
+    sync_inspections(user=None, reason="Demo data", check=False)
+    return created
+
 
 # National figures for the KPIs judged against national (Attainment 8 and 9-5 English and maths).
 NATIONAL = {"1.1": Decimal("46.3"), "1.3": Decimal("45.3")}
@@ -246,6 +399,8 @@ def generate_demo_values(*, seed: int = 2023) -> int:
             for kpi in kpis:
                 if not kpi.applies_to(academy):
                     continue
+                from_inspections = kpi.measure == Measure.INSPECTION
+                kpi = _legacy(kpi)
                 before = baseline.get((kpi.code, academy.pk, period.term))
                 value = _value(kpi, academy, period, strength[academy.pk], rng, baseline)
                 if period.year_start == 2022:
@@ -255,6 +410,8 @@ def generate_demo_values(*, seed: int = 2023) -> int:
                     (t for t in kpi.academy_targets.all() if t.academy_id == academy.pk), None
                 )
                 note = _note(kpi, override, value, before, rng)
+                if from_inspections:
+                    continue  # its values come from the academy's inspections
                 values.append(
                     KPIValue(
                         kpi=kpi,
@@ -266,6 +423,9 @@ def generate_demo_values(*, seed: int = 2023) -> int:
                         is_demo=True,
                     )
                 )
+    # Before the returns exist, so carrying the inspections into each period changes no
+    # return's version or time (the demo's returns are dated as their heads made them).
+    create_demo_inspections()
     Return.objects.bulk_create(returns, ignore_conflicts=True)
     _date_the_returns(returns, heads)
     bulk_create_with_history(values, KPIValue, default_change_reason="Demo data")

@@ -110,10 +110,14 @@ class KPIAdminForm(forms.ModelForm):
             "description",
             "is_active",
             "measure",
+            "inspection_rule",
+            "inspection_area",
             "direction",
             "unit",
             "phases",
             "frequency",
+            "dfe_source",
+            "dfe_transform",
             "target_kind",
             "target_value",
             "amber_margin",
@@ -158,6 +162,7 @@ class KPIAdmin(TrustModelAdmin):
     fieldsets = [
         (None, {"fields": ["area", "code", "position", "name", "description", "is_active"]}),
         ("Measure", {"fields": ["measure", "direction", "unit", "phases", "frequency"]}),
+        ("DfE open data", {"fields": ["dfe_source", "dfe_transform"]}),
         (
             "Target rule",
             {
@@ -241,6 +246,13 @@ class LifecycleAdmin(TrustModelAdmin):
             messages.error(request, f"Nothing was deleted: {error}")
             return redirect(request.get_full_path())
 
+    def changelist_view(self, request, extra_context=None):
+        try:  # the bulk "delete selected" action
+            return super().changelist_view(request, extra_context)
+        except returns.ReturnError as error:
+            messages.error(request, f"Nothing was deleted: {error}")
+            return redirect(request.get_full_path())
+
 
 class KPIValueAdminForm(forms.ModelForm):
     """A value added here must go into a return that may take it (kpis.returns)."""
@@ -254,6 +266,9 @@ class KPIValueAdminForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         academy, period = cleaned.get("academy"), cleaned.get("period")
+        kpi = cleaned.get("kpi") or getattr(self.instance, "kpi", None)
+        if kpi is not None and kpi.from_inspections:
+            raise ValidationError(returns.FROM_INSPECTIONS.format(kpi=kpi))
         if self.instance.pk is None and academy and period:
             ret = Return.objects.filter(academy=academy, period=period).first()
             reason = returns.editable_refusal(ret=ret, period=period, user=self.user)
@@ -281,6 +296,8 @@ class KPIValueAdmin(LifecycleAdmin):
     autocomplete_fields = ["kpi", "academy"]
 
     def refusal(self, request, obj) -> str | None:
+        if obj.kpi.from_inspections:
+            return returns.FROM_INSPECTIONS.format(kpi=obj.kpi)
         ret = Return.objects.filter(academy_id=obj.academy_id, period_id=obj.period_id).first()
         return returns.editable_refusal(ret=ret, period=obj.period, user=request.user)
 

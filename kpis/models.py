@@ -13,6 +13,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from academies.models import Academy, Phase
+from kpis import ofsted
 
 
 class Area(models.Model):
@@ -33,6 +34,7 @@ class Measure(models.TextChoices):
     GRADE = "grade", "Ofsted-style grade (1 outstanding – 4 inadequate)"
     YES_NO = "yes_no", "Yes / no"
     MONEY = "money", "Money (£)"
+    INSPECTION = "inspection", "From the academy's Ofsted inspections"
 
 
 class Direction(models.TextChoices):
@@ -54,11 +56,27 @@ class Aggregation(models.TextChoices):
     MIN = "min", "Minimum (worst or lowest academy)"
     MAX = "max", "Maximum"
     SHARE_MEETING = "share_meeting", "Share of academies meeting target (%)"
+    SHARE_PUPILS_MEETING = (
+        "share_pupils_meeting",
+        "Share of pupils in academies meeting target (%)",
+    )
 
 
 class Frequency(models.TextChoices):
     TERMLY = "termly", "Every term"
     ANNUALLY = "annually", "Once a year"
+
+
+class InspectionRule(models.TextChoices):
+    NONE = "", "Not from inspections"
+    ALL_AREAS = ofsted.ALL_AREAS, ofsted.RULES[ofsted.ALL_AREAS]
+    AREA = ofsted.AREA, ofsted.RULES[ofsted.AREA]
+    SAFEGUARDING = ofsted.SAFEGUARDING, ofsted.RULES[ofsted.SAFEGUARDING]
+
+
+class Framework(models.TextChoices):
+    REPORT_CARD = ofsted.REPORT_CARD, ofsted.FRAMEWORKS[ofsted.REPORT_CARD]
+    FOUR_POINT = ofsted.FOUR_POINT, ofsted.FRAMEWORKS[ofsted.FOUR_POINT]
 
 
 class DfeTransform(models.TextChoices):
@@ -127,7 +145,7 @@ class KPI(models.Model):
         "academies meeting target” it is the share required, in per cent.",
     )
     aggregation = models.CharField(
-        max_length=16, choices=Aggregation.choices, default=Aggregation.MEAN
+        max_length=24, choices=Aggregation.choices, default=Aggregation.MEAN
     )
     phases = models.JSONField(
         default=list,
@@ -150,6 +168,20 @@ class KPI(models.Model):
         default=DfeTransform.NONE,
         help_text="How the DfE figure becomes this KPI's value (attendance is 100 minus "
         "overall absence).",
+    )
+    inspection_rule = models.CharField(
+        max_length=12,
+        choices=InspectionRule.choices,
+        blank=True,
+        default=InspectionRule.NONE,
+        help_text="For measure “From inspections”: what the KPI asks of the academy's "
+        "inspection in force.",
+    )
+    inspection_area = models.CharField(
+        max_length=24,
+        choices=[(k, v) for k, v in ofsted.REPORT_CARD_AREAS.items()],
+        blank=True,
+        help_text="For “one evaluation area”: which area.",
     )
     is_active = models.BooleanField(default=True)
 
@@ -199,6 +231,13 @@ class KPI(models.Model):
             errors["target_value"] = "A target needs a target value."
         if self.target_kind == TargetKind.CHANGE and self.baseline_year is None:
             errors["baseline_year"] = "A change-from-baseline target needs a baseline year."
+        if (self.measure == Measure.INSPECTION) != bool(self.inspection_rule):
+            errors["inspection_rule"] = (
+                "A KPI measured from inspections needs the question it asks of them, and only "
+                "such a KPI has one."
+            )
+        if self.inspection_rule == InspectionRule.AREA and not self.inspection_area:
+            errors["inspection_area"] = "Choose the evaluation area this KPI asks about."
         unknown = [p for p in self.phases or [] if p not in Phase.values]
         if unknown:
             errors["phases"] = f"Unknown phase(s): {', '.join(map(str, unknown))}."
@@ -211,6 +250,12 @@ class KPI(models.Model):
 
     def applies_to(self, academy: Academy) -> bool:
         return not self.phases or academy.phase in self.phases
+
+    @property
+    def from_inspections(self) -> bool:
+        """Its values come from the academy's Ofsted inspections (kpis.returns.
+        sync_inspections), never from a return form or a values import."""
+        return self.measure == Measure.INSPECTION
 
     @property
     def lower_is_better(self) -> bool:
@@ -478,3 +523,109 @@ class BoardVersion(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class Inspection(models.Model):
+    """One Ofsted inspection of an academy, on its own framework's scale (kpis.ofsted).
+
+    Recorded once; every period from the inspection's date shows it until the next one (the
+    KPIs measured from inspections take their values from it: kpis.returns.sync_inspections).
+    """
+
+    academy = models.ForeignKey(Academy, on_delete=models.CASCADE, related_name="inspections")
+    date = models.DateField(help_text="The inspection's (last) day.")
+    framework = models.CharField(max_length=12, choices=Framework.choices)
+    grades = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Area → grade on the framework's scale (report cards 1 exceptional – 5 "
+        "urgent improvement; before November 2025, 1 outstanding – 4 inadequate).",
+    )
+    safeguarding_met = models.BooleanField(
+        null=True, help_text="Report cards: met; before November 2025: effective."
+    )
+    report_url = models.URLField(blank=True, help_text="The report on reports.ofsted.gov.uk.")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now=True)
+    is_demo = models.BooleanField(default=False, help_text="Generated demo data, not real.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["academy__name", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["academy", "date"], name="inspection_unique_day"),
+            models.CheckConstraint(
+                condition=Q(framework__in=Framework.values), name="inspection_framework_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.academy} inspection {self.date:%-d %b %Y} ({self.get_framework_display()})"
+
+    def clean(self) -> None:
+        problems = inspection_problems(self.framework, self.grades or {}, self.safeguarding_met)
+        if problems:
+            raise ValidationError({"grades": problems})
+
+    def grade_rows(self) -> list[tuple[str, str]]:
+        """(area, grade in words) in the framework's order, graded areas only."""
+        areas = ofsted.AREAS.get(self.framework, {})
+        return [
+            (name, ofsted.grade_words(self.framework, self.grades[key]))
+            for key, name in areas.items()
+            if self.grades.get(key) is not None
+        ]
+
+    @property
+    def safeguarding_words(self) -> str:
+        if self.safeguarding_met is None:
+            return "not recorded"
+        return ofsted.SAFEGUARDING_WORDS[self.framework][self.safeguarding_met]
+
+    def summary(self) -> str:
+        """ "Report card, 12 March 2026: needs attention in attendance and behaviour." """
+        when = f"{self.date:%-d %B %Y}"
+        if self.framework == ofsted.FOUR_POINT:
+            overall = ofsted.grade_words(self.framework, self.grades.get("overall"))
+            return f"Ofsted inspection of {when} (pre-2025 grades): {overall.lower()} overall."
+        worst = ofsted.worst_areas(self.grades or {}, self.framework)
+        graded = [int(g) for g in (self.grades or {}).values() if g is not None]
+        if not graded:
+            found = "no grades recorded"
+        elif max(graded) > 3:
+            found = (
+                f"{ofsted.grade_words(self.framework, max(graded)).lower()} in {', '.join(worst)}"
+            )
+        else:
+            found = f"{ofsted.grade_words(self.framework, max(graded)).lower()} or above everywhere"
+        safeguarding = self.safeguarding_words.lower()
+        return f"Ofsted report card of {when}: {found}; safeguarding {safeguarding}."
+
+
+def inspection_problems(framework: str, grades: dict, safeguarding: bool | None) -> list[str]:
+    """What is wrong with an inspection's grades for its framework, in words ([] if nothing)."""
+    if framework not in ofsted.AREAS:
+        return [f"Unknown framework “{framework}”."]
+    areas, scale = ofsted.AREAS[framework], ofsted.GRADES[framework]
+    problems = []
+    for key, grade in grades.items():
+        if key not in areas:
+            problems.append(f"“{key}” is not an area of {ofsted.FRAMEWORKS[framework]}.")
+        elif grade is not None and (not isinstance(grade, int) or grade not in scale):
+            problems.append(
+                f"{areas[key]}: {grade!r} is not a grade of {ofsted.FRAMEWORKS[framework]} "
+                f"(1–{max(scale)})."
+            )
+    if framework == ofsted.REPORT_CARD:
+        required = [k for k in areas if k not in ofsted.OPTIONAL_AREAS]
+        lacking = [areas[k] for k in required if grades.get(k) is None]
+        if lacking:
+            problems.append(f"A report card grades every area: {', '.join(lacking)} missing.")
+        if safeguarding is None:
+            problems.append("A report card says whether safeguarding is met.")
+    elif grades.get("overall") is None:
+        problems.append("An inspection before November 2025 has an overall effectiveness grade.")
+    return problems

@@ -23,10 +23,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, ROUND_UP, Decimal
 
+from kpis import ofsted
+
 HIGHER = "higher"
 LOWER = "lower"
 
 GRADE_NAMES = {1: "outstanding", 2: "good", 3: "requires improvement", 4: "inadequate"}
+
+# Trust columns that are a share of academies meeting the target: by count of academies, or
+# weighted by their pupils on roll.
+SHARES = ("share_meeting", "share_pupils_meeting")
 
 
 class Outcome(enum.StrEnum):
@@ -81,6 +87,9 @@ class Rule:
     target: Decimal | None = None
     amber_margin: Decimal = Decimal("0")
     unit: str = ""
+    # Inspection KPIs (measure "inspection"): the question asked of the inspection in force
+    # (kpis.ofsted: all_areas, area, safeguarding).
+    inspection: str = ""
 
     @property
     def lower_is_better(self) -> bool:
@@ -94,6 +103,7 @@ class Rule:
             target=target,
             amber_margin=self.amber_margin if amber_margin is None else amber_margin,
             unit=self.unit,
+            inspection=self.inspection,
         )
 
 
@@ -130,6 +140,8 @@ def format_value(value: Decimal | None, measure: str, unit: str = "") -> str:
     if value is None:
         return "—"
     value = Decimal(value)
+    if measure == "inspection":
+        return ofsted.words(value)
     if measure == "yes_no":
         return "Yes" if value >= 1 else "No"
     if measure == "grade":
@@ -157,7 +169,7 @@ def _plain(value: Decimal) -> str:
 def decimals_shown(value: Decimal, measure: str) -> int:
     """How many decimals format_value shows of this value (0, 1 or 2), for a spreadsheet
     number format that rounds the same way (spreadsheets.export)."""
-    if measure in ("money", "yes_no"):
+    if measure in ("money", "yes_no", "inspection"):
         return 0
     exponent = Decimal(value).quantize(Decimal("0.01"), ROUND_HALF_UP).normalize().as_tuple()
     return max(0, -int(exponent.exponent))
@@ -261,6 +273,8 @@ def judge(
     if not applicable:
         return Judgement(Outcome.NOT_APPLICABLE, "Does not apply to this academy's phase.")
     value = _d(value)
+    if rule.measure == "inspection":
+        return _judge_inspection(rule, value)
     threshold, margin, words = threshold_for(rule, baseline=_d(baseline), national=_d(national))
     target = "" if threshold is None else words
     if value is None:
@@ -290,6 +304,27 @@ def judge(
     return Judgement(
         Outcome.RED, f"{shown} is {way} the target of {words} by {gap}{beyond}.", threshold, target
     )
+
+
+def _judge_inspection(rule: Rule, value: Decimal | None) -> Judgement:
+    """An inspection KPI's reading (a kpis.ofsted code) judged by its own framework's rule."""
+    question = rule.inspection or ofsted.ALL_AREAS
+    if value is None:
+        return Judgement(
+            Outcome.MISSING,
+            "No inspection in force answers this for the period.",
+            None,
+            ofsted.target_words(question),
+        )
+    framework = ofsted.framework_of(value)
+    if framework is None:
+        return Judgement(Outcome.MISSING, "The value is not an inspection reading.")
+    wanted = ofsted.target_words(question, framework)
+    shown = ofsted.words(value)
+    result = Outcome(ofsted.outcome(value))
+    if result == Outcome.GREEN:
+        return Judgement(result, f"{shown} meets the target of {wanted}.", None, wanted)
+    return Judgement(result, f"{shown}, where the target is {wanted}.", None, wanted)
 
 
 # --- The trust column -------------------------------------------------------------------------
@@ -327,19 +362,29 @@ def aggregate(
     present = [
         f for f in figures if f.value is not None and f.outcome is not Outcome.NOT_APPLICABLE
     ]
-    if aggregation == "share_meeting":
+    if aggregation in SHARES:
         judged = [f for f in figures if f.outcome in SEVERITY]
         if not judged:
             return None, None
-        green = sum(1 for f in judged if f.outcome == Outcome.GREEN)
+        by_pupils = aggregation == "share_pupils_meeting"
+        green = sum(f.weight if by_pupils else 1 for f in judged if f.outcome == Outcome.GREEN)
+        whole = sum(f.weight if by_pupils else 1 for f in judged)
         # Two decimals, so one academy short compares cleanly with the one-academy margin.
-        return share(green, len(judged)), None
+        return share(green, whole), None
     if not present:
         return None, None
     value = _combine(aggregation, [(f.value, f.weight) for f in present])
     baselines = [(f.baseline, f.weight) for f in present if f.baseline is not None]
     baseline = _combine(aggregation, baselines) if len(baselines) == len(present) else None
     return rounded(value, measure), rounded(baseline, measure)
+
+
+def largest_share(figures: Sequence[AcademyFigure]) -> Decimal | None:
+    """The largest judged academy's share of the judged academies' pupils, per cent."""
+    weights = [f.weight for f in figures if f.outcome in SEVERITY]
+    if not weights or not sum(weights):
+        return None
+    return Decimal(100 * max(weights)) / sum(weights)
 
 
 def share(part: int, whole: int) -> Decimal:
@@ -364,18 +409,29 @@ def _combine(aggregation: str, pairs: list[tuple[Decimal, int]]) -> Decimal | No
     return sum(values, Decimal(0)) / len(values)
 
 
-def trust_rule(rule: Rule, aggregation: str, trust_target: Decimal | None, academies: int) -> Rule:
+def trust_rule(
+    rule: Rule,
+    aggregation: str,
+    trust_target: Decimal | None,
+    academies: int,
+    largest_share: Decimal | None = None,
+) -> Rule:
     """The rule the trust column is judged by.
 
     A share of academies meeting target is a percentage, higher is better, against the trust
     target (100% unless set); falling short by one of the academies judged is amber, more is
-    red.
+    red. For a share of pupils, one academy short is the largest academy's share of the
+    judged academies' pupils (``largest_share``, per cent).
     """
-    if aggregation == "share_meeting":
+    if aggregation in SHARES:
         if rule.target_kind == "none":
             return Rule(measure="percentage", target_kind="none")
         # One academy's share, rounded up so that exactly one academy short is within it.
-        one_academy = (Decimal(100) / max(academies, 1)).quantize(Decimal("0.01"), ROUND_UP)
+        one_academy = (
+            Decimal(largest_share)
+            if aggregation == "share_pupils_meeting" and largest_share is not None
+            else Decimal(100) / max(academies, 1)
+        ).quantize(Decimal("0.01"), ROUND_UP)
         return Rule(
             measure="percentage",
             direction=HIGHER,
@@ -406,22 +462,26 @@ def judge_trust(
     applicable = [f for f in figures if f.outcome != Outcome.NOT_APPLICABLE]
     if not applicable:
         return None, Judgement(Outcome.NOT_APPLICABLE, "Applies to none of the academies.")
-    if aggregation == "share_meeting" and rule.target_kind == "none":
+    if aggregation in SHARES and rule.target_kind == "none":
         return None, Judgement(
             Outcome.NO_TARGET, "No target is set, so no share of academies can meet it."
         )
     judged = sum(1 for f in applicable if f.outcome in SEVERITY)
-    trust = trust_rule(rule, aggregation, trust_target, judged)
+    trust = trust_rule(rule, aggregation, trust_target, judged, largest_share(figures))
     judgement = judge(trust, value, baseline=baseline, national=national)
-    if aggregation == "share_meeting" and judgement.target_words:
+    if aggregation in SHARES and judgement.target_words:
         share_target = trust.target if trust.target is not None else Decimal(100)
+        whose = "pupils in academies" if aggregation == "share_pupils_meeting" else "academies"
         words = (
             "every academy meeting its target"
             if share_target >= 100
-            else f"at least {format_value(share_target, 'percentage')} of academies meeting "
+            else f"at least {format_value(share_target, 'percentage')} of {whose} meeting "
             "their target"
         )
-        judgement = Judgement(judgement.outcome, judgement.explanation, judgement.threshold, words)
+        explanation = judgement.explanation
+        if aggregation == "share_pupils_meeting":
+            explanation = f"Pupils in academies meeting the target: {explanation}"
+        judgement = Judgement(judgement.outcome, explanation, judgement.threshold, words)
     lacking = [f.name for f in figures if f.counted and f.baseline is None and f.name]
     # Some academies have a baseline and these do not (when none has, as in the baseline year
     # itself, judge() has said "no baseline value to compare with").
@@ -491,7 +551,10 @@ def trust_trend(
     ``values``: the two trust figures when the caller has them already (the matrix), so the
     common case of the same academies needs no aggregating again.
     """
-    if aggregation == "share_meeting":
+    if aggregation in SHARES:
+        # A share meeting the target is better the higher it is, whichever way the KPI's
+        # own values go (a grade: lower is better; the share of good schools: higher).
+        direction = HIGHER
         now = [f.outcome in SEVERITY for f in current]
         before = [f.outcome in SEVERITY for f in previous]
     else:
@@ -544,10 +607,16 @@ class Trend(enum.StrEnum):
 
 
 def trend(
-    current: Decimal | None, previous: Decimal | None, direction: str = HIGHER
+    current: Decimal | None,
+    previous: Decimal | None,
+    direction: str = HIGHER,
+    measure: str = "number",
 ) -> Trend | None:
-    """Against the previous period: ↑ means better whichever way the number moved."""
+    """Against the previous period: ↑ means better whichever way the number moved. Inspection
+    readings of different frameworks have no trend (Ofsted: not comparable)."""
     if current is None or previous is None:
+        return None
+    if measure == "inspection" and not ofsted.comparable(current, previous):
         return None
     current, previous = Decimal(current), Decimal(previous)
     if current == previous:

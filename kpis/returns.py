@@ -26,17 +26,20 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from academies import permissions
 from academies.models import Academy
-from kpis import rag
+from kpis import ofsted, rag
 from kpis.cache import bump_board_version
 from kpis.measures import initial_text, is_outlier
 from kpis.models import (
     KPI,
     AcademyTarget,
+    Inspection,
     KPIValue,
+    Measure,
     NationalFigure,
     Period,
     Return,
     ReturnStatus,
+    inspection_problems,
 )
 from kpis.selectors import PeriodIndex, rule_for
 
@@ -560,7 +563,220 @@ def period_set_open(
     elif is_open and period.due_date is None:
         period.due_date = default_due_date(period)
     period.save(update_fields=["is_open", "due_date"])
+    if is_open:
+        # A period opened for the first time shows the inspections in force (kpis.ofsted).
+        sync_inspections(period_ids=[period.pk], user=None)
     return period
+
+
+# --- Inspections -----------------------------------------------------------------------------
+
+FROM_INSPECTIONS = (
+    "{kpi}: its values come from the academy's Ofsted inspections; record or correct the "
+    "inspection on the academy's Inspections page instead."
+)
+
+INSPECTION_REASON = "From the academy's Ofsted inspection record"
+
+
+def inspection_in_force(inspections: list[Inspection], period: Period) -> Inspection | None:
+    """The latest of an academy's inspections (oldest first) on or before the period's end."""
+    found = None
+    for inspection in inspections:
+        if inspection.date <= period.end_date:
+            found = inspection
+    return found
+
+
+def inspection_readings(
+    kpis: list[KPI],
+    academies: list[Academy],
+    periods: list[Period],
+    inspections: list[Inspection],
+) -> dict[tuple[int, int, int], tuple[Decimal, str, Inspection]]:
+    """(kpi, academy, period) → (the kpis.ofsted code, its note, the inspection) for every
+    inspection KPI an academy's inspection in force answers. Pure: no queries."""
+    by_academy: dict[int, list[Inspection]] = {}
+    for inspection in sorted(inspections, key=lambda i: i.date):
+        by_academy.setdefault(inspection.academy_id, []).append(inspection)
+    readings = {}
+    for academy in academies:
+        own = by_academy.get(academy.pk, [])
+        if not own:
+            continue
+        for period in periods:
+            inspection = inspection_in_force(own, period)
+            if inspection is None:
+                continue
+            for kpi in kpis:
+                if not kpi.applies_to(academy):
+                    continue
+                code = ofsted.code_of(
+                    kpi.inspection_rule,
+                    kpi.inspection_area,
+                    inspection.framework,
+                    inspection.grades or {},
+                    inspection.safeguarding_met,
+                )
+                if code is not None:
+                    readings[(kpi.pk, academy.pk, period.pk)] = (
+                        Decimal(code),
+                        inspection.summary(),
+                        inspection,
+                    )
+    return readings
+
+
+@transaction.atomic
+def sync_inspections(
+    *,
+    academy_ids: Iterable[int] | None = None,
+    period_ids: Iterable[int] | None = None,
+    user,
+    reason: str = INSPECTION_REASON,
+    check: bool = True,
+) -> int:
+    """Make the inspection KPIs' values of these academies and periods (None: all) what their
+    inspections in force say; returns how many values changed.
+
+    With ``check`` (always, but for the demo's seeding), a change that would land in a closed
+    period or an approved return is refused (ReturnError naming each), as every other write
+    of values is; the returns it changes get a new version, so a form opened before is
+    refused with what changed.
+    """
+    kpis = list(KPI.objects.filter(measure=Measure.INSPECTION, is_active=True))
+    if not kpis:
+        return 0
+    academies = Academy.objects.all()
+    periods = Period.objects.order_by("year_start", "term")
+    if academy_ids is not None:
+        academies = academies.filter(pk__in=list(academy_ids))
+    if period_ids is not None:
+        periods = periods.filter(pk__in=list(period_ids))
+    academies, periods = list(academies), list(periods.select_for_update())
+    ids = [a.pk for a in academies]
+    inspections = list(Inspection.objects.filter(academy_id__in=ids))
+    wanted = inspection_readings(kpis, academies, periods, inspections)
+    existing = {
+        (v.kpi_id, v.academy_id, v.period_id): v
+        for v in KPIValue.objects.filter(kpi__in=kpis, academy_id__in=ids, period__in=periods)
+    }
+    now = timezone.now()
+    writes = _ValueWrites([], [], [])
+    by_inspection: dict[int, Inspection] = {}
+    for key, (code, note, inspection) in wanted.items():
+        current = existing.get(key)
+        who = inspection.recorded_by if inspection.recorded_by_id else user
+        if current is None:
+            writes.create.append(
+                KPIValue(
+                    kpi_id=key[0],
+                    academy_id=key[1],
+                    period_id=key[2],
+                    value=code,
+                    note=note,
+                    updated_by=who,
+                    is_demo=inspection.is_demo,
+                )
+            )
+        elif (current.value, current.not_available, current.note) != (code, False, note):
+            current.value, current.not_available, current.note = code, False, note
+            current.updated_by, current.updated_at = who, now
+            current.is_demo = inspection.is_demo
+            writes.update.append(current)
+        by_inspection[key[1]] = inspection
+    writes.delete.extend(v for key, v in existing.items() if key not in wanted)
+    changed = writes.create + writes.update + writes.delete
+    if not changed:
+        return 0
+    touched = {(v.academy_id, v.period_id) for v in changed}
+    returns = {
+        (r.academy_id, r.period_id): r
+        for r in Return.objects.select_for_update(of=("self",))
+        .filter(academy_id__in={a for a, _ in touched}, period__in=periods)
+        .select_related("academy", "period")
+    }
+    if check:
+        by_id = {a.pk: a for a in academies}
+        period_by_id = {p.pk: p for p in periods}
+        problems = []
+        for academy_id, period_id in sorted(touched, key=lambda t: (t[1], t[0])):
+            ret, period = returns.get((academy_id, period_id)), period_by_id[period_id]
+            where = f"{by_id[academy_id].name}'s {period} return"
+            if ret is not None and ret.status == ReturnStatus.APPROVED:
+                problems.append(
+                    f"{where} is approved: central team must reopen it before an inspection "
+                    "can change its values."
+                )
+            elif not period.is_open:
+                problems.append(
+                    f"{where} is in a closed period: central team must open {period} before "
+                    "an inspection can change its values."
+                )
+        if problems:
+            raise ReturnError(" ".join(problems))
+    _write_values(writes, user=user, reason=reason, when=now)
+    for key in touched:
+        if key in returns:
+            Return.objects.filter(pk=returns[key].pk).update(
+                version=F("version") + 1, updated_at=now
+            )
+    bump_board_version()
+    return len(changed)
+
+
+@transaction.atomic
+def record_inspection(
+    *,
+    academy: Academy,
+    date: datetime.date,
+    framework: str,
+    grades: dict[str, int | None],
+    safeguarding_met: bool | None,
+    report_url: str = "",
+    user,
+    inspection: Inspection | None = None,
+    check_permission: bool = True,
+) -> Inspection:
+    """Record (or correct) an academy's inspection and carry it into every period from its
+    date until the next (sync_inspections): all or nothing, under the lifecycle's rules.
+
+    ``check_permission=False`` only for a workbook import, whose own permission (central team
+    and administrators, or the server's operator) already covers every academy."""
+    if check_permission and not permissions.may_record_inspection(user, academy):
+        raise ReturnError("You may not record inspections for this academy.")
+    grades = {k: int(v) for k, v in grades.items() if v not in (None, "")}
+    problems = inspection_problems(framework, grades, safeguarding_met)
+    if problems:
+        raise ReturnError(" ".join(problems))
+    clash = Inspection.objects.filter(academy=academy, date=date)
+    if inspection is not None:
+        clash = clash.exclude(pk=inspection.pk)
+    if clash.exists():
+        raise ReturnError(
+            f"{academy.name} already has an inspection on {date:%-d %B %Y}: correct that one."
+        )
+    inspection = inspection or Inspection(academy=academy)
+    inspection.date, inspection.framework = date, framework
+    inspection.grades, inspection.safeguarding_met = grades, safeguarding_met
+    inspection.report_url, inspection.recorded_by = report_url, user
+    inspection.is_demo = False
+    inspection._history_user = user
+    inspection.save()
+    sync_inspections(academy_ids=[academy.pk], user=user)
+    return inspection
+
+
+@transaction.atomic
+def delete_inspection(inspection: Inspection, *, user) -> None:
+    """Remove a mistaken inspection record; the periods it reached fall back to the one
+    before it (or to no value), under the same rules."""
+    if not permissions.may_record_inspection(user, inspection.academy):
+        raise ReturnError("You may not record inspections for this academy.")
+    academy_id = inspection.academy_id
+    inspection._history_user = user
+    inspection.delete()
+    sync_inspections(academy_ids=[academy_id], user=user)
 
 
 # --- Workbook imports ------------------------------------------------------------------------
@@ -790,6 +1006,8 @@ def admin_correct_value(value: KPIValue, *, user, reason: str = ADMIN_REASON) ->
     With its period and return locked: refused (ReturnError) in a closed period or an approved
     return, as check_editable says for central team; otherwise the return's version goes up.
     """
+    if value.kpi.from_inspections:
+        raise ReturnError(FROM_INSPECTIONS.format(kpi=value.kpi))
     period = _lock_period(value.period)
     ret = _locked_return(value.academy_id, period)
     check_editable(ret=ret, period=period, user=user)
@@ -805,6 +1023,9 @@ def admin_correct_value(value: KPIValue, *, user, reason: str = ADMIN_REASON) ->
 def admin_delete_values(values: Iterable[KPIValue], *, user, reason: str = ADMIN_REASON) -> int:
     """Delete values from the Django admin under the same rules; each return a version up."""
     values = list(values)
+    inspected = sorted({v.kpi.code for v in values if v.kpi.from_inspections})
+    if inspected:
+        raise ReturnError(FROM_INSPECTIONS.format(kpi=", ".join(inspected)))
     by_return: dict[tuple[int, int], list[KPIValue]] = {}
     for value in values:
         by_return.setdefault((value.academy_id, value.period_id), []).append(value)

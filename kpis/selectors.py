@@ -15,7 +15,7 @@ from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpRequest
 
 from academies.models import Academy
-from kpis import rag
+from kpis import ofsted, rag
 from kpis.models import (
     KPI,
     PUBLISHED_STATUSES,
@@ -36,8 +36,9 @@ def rule_for(kpi: KPI, override: AcademyTarget | None = None) -> rag.Rule:
         target=kpi.target_value,
         amber_margin=kpi.amber_margin or Decimal(0),
         unit=kpi.unit,
+        inspection=kpi.inspection_rule,
     )
-    if override is not None:
+    if override is not None and kpi.measure != "inspection":
         return rule.with_target(override.target_value, override.amber_margin)
     return rule
 
@@ -98,6 +99,8 @@ def rule_in_words(
     of a phase shares (two or more academies, all those of the phase the KPI applies to) is
     stated for the phase; any other by the academy's name, in the academies' order.
     """
+    if kpi.measure == "inspection":
+        return _inspection_rule_in_words(kpi)
     margin = kpi.amber_margin or Decimal(0)
     sentences = [_target_in_words(kpi, kpi.target_value, margin) + "."]
     if overrides and kpi.target_kind != "none":
@@ -108,6 +111,44 @@ def rule_in_words(
                 margin if target.amber_margin is None else target.amber_margin,
             )
             sentences.append(f"{who[:1].upper()}{who[1:]}: {words[:1].lower()}{words[1:]}.")
+    sentences.append(f"Trust column: {kpi.get_aggregation_display().lower()}.")
+    return " ".join(sentences)
+
+
+def _inspection_rule_in_words(kpi: KPI) -> str:
+    """An inspection KPI's rule: report cards first, then how an inspection on the old scale
+    (still in force, or in earlier periods) is read; never one mapped onto the other."""
+    if kpi.inspection_rule == ofsted.SAFEGUARDING:
+        sentences = [
+            "From the academy's latest Ofsted inspection: green when safeguarding is met, red "
+            "when it is not.",
+            "An inspection before November 2025 counts safeguarding effective as green.",
+        ]
+    elif kpi.inspection_rule == ofsted.AREA:
+        area = ofsted.REPORT_CARD_AREAS.get(kpi.inspection_area, kpi.inspection_area).lower()
+        old = ofsted.FOUR_POINT_AREAS.get(ofsted.OLD_JUDGEMENT.get(kpi.inspection_area, ""))
+        sentences = [
+            f"From the academy's latest Ofsted report card: {area} at expected standard or "
+            "above is green, needs attention amber, urgent improvement red.",
+            f"An inspection before November 2025 is read on its own scale: {old.lower()} good "
+            "or better is green, requires improvement amber, inadequate red."
+            if old
+            else "An inspection before November 2025 did not grade this area, so the KPI has "
+            "no value while one is in force.",
+        ]
+    else:
+        sentences = [
+            "From the academy's latest Ofsted report card: every evaluation area at expected "
+            "standard or above and safeguarding met is green; any area needing attention is "
+            "amber; any area at urgent improvement, or safeguarding not met, is red.",
+            "An inspection before November 2025 is read on its own scale: good or better "
+            "overall is green, requires improvement amber, inadequate or safeguarding not "
+            "effective red.",
+        ]
+    sentences.append(
+        "Ofsted's report cards and its earlier grades are not compared, so there is no trend "
+        "between them."
+    )
     sentences.append(f"Trust column: {kpi.get_aggregation_display().lower()}.")
     return " ".join(sentences)
 
@@ -384,7 +425,7 @@ def board_matrix(
             before, trust_before = judge.previous_figures(kpi, previous)
             for cell, old in zip(cells, before, strict=True):
                 cell.previous = old.value
-                cell.trend = rag.trend(cell.value, old.value, kpi.direction)
+                cell.trend = rag.trend(cell.value, old.value, kpi.direction, kpi.measure)
             # The trust's previous figure as the board saw it; its trend like for like.
             trust_cell.previous = trust_before
             trust_cell.trend, trust_cell.trend_note = rag.trust_trend(
@@ -504,7 +545,7 @@ class _MatrixJudge:
             None,
             trust_value,
             trust_judgement,
-            measure="percentage" if kpi.aggregation == "share_meeting" else kpi.measure,
+            measure="percentage" if kpi.aggregation in rag.SHARES else kpi.measure,
             unit=kpi.unit,
             tip_id=f"tip-{kpi.code}-trust",
             expected=expected,
@@ -519,7 +560,7 @@ class _MatrixJudge:
         """The academies' figures and the trust's value in an earlier period, for the trends.
         Only a share-meeting trust value counts judgements; any other is aggregated from the
         values alone, so that period's column need not be judged."""
-        if kpi.aggregation == "share_meeting":
+        if kpi.aggregation in rag.SHARES:
             _, trust_cell, figures = self.judged_column(kpi, at)
             return figures, trust_cell.value
         figures = [
@@ -615,7 +656,7 @@ def _series(
                 academy,
                 value,
                 judgement,
-                trend=rag.trend(value, previous, kpi.direction),
+                trend=rag.trend(value, previous, kpi.direction, kpi.measure),
                 previous=previous,
                 is_demo=is_demo,
                 measure=kpi.measure,
@@ -806,7 +847,7 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
                 judgement,
                 trend=trend,
                 previous=previous,
-                measure="percentage" if kpi.aggregation == "share_meeting" else kpi.measure,
+                measure="percentage" if kpi.aggregation in rag.SHARES else kpi.measure,
                 unit=kpi.unit,
                 tip_id=f"tip-{kpi.code}-trust-{period.slug}",
                 expected=len(applicable),
@@ -816,7 +857,13 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
             )
         )
         judged = sum(1 for f in figures if f.outcome in rag.SEVERITY)
-        trust = rag.trust_rule(base_rule, kpi.aggregation, kpi.trust_target_value, judged)
+        trust = rag.trust_rule(
+            base_rule,
+            kpi.aggregation,
+            kpi.trust_target_value,
+            judged,
+            rag.largest_share(figures),
+        )
         threshold, amber, words = rag.threshold_for(
             trust, baseline=rag.aggregate(kpi.aggregation, figures)[1], national=nationals[i]
         )

@@ -50,6 +50,11 @@ def load_framework(*, data: dict[str, Any]) -> list[KPI]:
                     "aggregation": rule.get("aggregation", "mean"),
                     "phases": rule.get("phases", []),
                     "frequency": rule.get("frequency", "termly"),
+                    "inspection_rule": rule.get("inspection", ""),
+                    "inspection_area": rule.get("area", ""),
+                    # The DfE column its values come from (spreadsheets.dfe, import_dfe).
+                    "dfe_source": kpi_row.get("dfe", ""),
+                    "dfe_transform": kpi_row.get("dfe_transform", ""),
                 },
             )
             kpi.full_clean()

@@ -23,6 +23,7 @@ from kpis.forms import EntryRow, ReturnForm
 from kpis.measures import initial_text
 from kpis.models import (
     KPI,
+    Inspection,
     KPIValue,
     Period,
     Return,
@@ -35,6 +36,7 @@ from kpis.returns import (
     check_rows,
     default_due_date,
     editable_refusal,
+    inspection_in_force,
     period_set_open,
     return_approve,
     return_reopen,
@@ -65,7 +67,11 @@ def _entry_context(academy, period, ret, user, *, data=None, after_save=False, r
     resolve before Submit. ``after_save``: ``data`` was just saved (its rows that could not be
     read were not), so the form carries the new version and the values as now stored."""
     periods = PeriodIndex()
-    kpis = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
+    every = [kpi for kpi in KPI.objects.active().with_area() if kpi.applies_to(academy)]
+    # The KPIs measured from inspections are read-only here: they show the inspection in
+    # force, recorded once on the academy's inspections page (kpis.inspections).
+    kpis = [kpi for kpi in every if not kpi.from_inspections]
+    inspected = [kpi for kpi in every if kpi.from_inspections]
     previous = periods.previous(period)
     last_year = periods.by_year_term.get((period.year_start - 1, period.term))
     baseline_of = {kpi.pk: periods.baseline(kpi, period) for kpi in kpis}
@@ -96,7 +102,21 @@ def _entry_context(academy, period, ret, user, *, data=None, after_save=False, r
         and ret.status in (ReturnStatus.DRAFT, ReturnStatus.SENT_BACK)
     )
     rows = _entry_rows(academy, period, kpis, form, stored, judging, checks, checking, last_year)
+    in_force = None
+    if inspected:
+        in_force = inspection_in_force(
+            list(Inspection.objects.filter(academy=academy).order_by("date")), period
+        )
+    inspection_rows = []
+    for kpi in inspected:
+        value = getattr(existing.get(kpi.pk), "value", None)
+        inspection_rows.append(
+            (kpi, rag.format_value(value, kpi.measure), judging.judge(kpi, value))
+        )
     return {
+        "inspection_rows": inspection_rows,
+        "inspection_in_force": in_force,
+        "may_record_inspection": permissions.may_record_inspection(user, academy),
         "academy": academy,
         "period": period,
         "ret": ret,

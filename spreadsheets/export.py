@@ -21,7 +21,7 @@ from academies.models import Academy
 from academies.services import read_fixture
 from core.text import safe_text
 from kpis import rag
-from kpis.models import KPI, Area, KPIValue, Period, Return, format_academic_year
+from kpis.models import KPI, Area, Inspection, KPIValue, Period, Return, format_academic_year
 from kpis.selectors import Board, Cell, PeriodIndex, board_matrix, rule_in_words
 from plans.models import Action
 from plans.selectors import (
@@ -31,6 +31,7 @@ from plans.selectors import (
     kpi_actions,
     with_latest_commentary,
 )
+from spreadsheets import inspection_sheet
 
 FILLS = {
     rag.Outcome.GREEN: "C6EFCE",
@@ -75,7 +76,11 @@ def number_format(cell: Cell) -> str:
 def _write_value(sheet, row: int, column: int, cell: Cell) -> None:
     target = sheet.cell(row=row, column=column)
     outcome = cell.outcome
-    if cell.value is not None:
+    if cell.value is not None and cell.measure == "inspection":
+        # Words, never the code: "Needs attention ! Amber" (the import reads it back).
+        label = f" {cell.judgement.symbol} {cell.judgement.label}"
+        target.value = rag.format_value(cell.value, cell.measure) + label
+    elif cell.value is not None:
         target.value = (
             float(cell.value) if cell.value != cell.value.to_integral_value() else int(cell.value)
         )
@@ -118,9 +123,18 @@ def board_pack(period: Period, academy_ids: set[int] | None = None) -> bytes:
     )
     actions = [action for action in actions if permissions.action_in_scope(action, academy_ids)]
     _write_actions(book.create_sheet("Plan actions"), plan, actions)
+    inspection_sheet.write_sheet(book.create_sheet("Inspections"), _inspections(academy_ids))
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _inspections(academy_ids: set[int] | None) -> list[Inspection]:
+    """The inspections of these academies (None: all), by academy, newest first."""
+    found = Inspection.objects.select_related("academy").order_by("academy__position", "-date")
+    if academy_ids is not None:
+        found = found.filter(academy_id__in=academy_ids)
+    return list(found)
 
 
 def _write_matrix(sheet, board: Board) -> None:
@@ -366,13 +380,21 @@ def values_csv(period: Period | None = None, academy_ids: set[int] | None = None
                 safe_text(value.kpi.name),
                 safe_text(value.academy.name),
                 safe_text(value.period.slug),
-                "" if value.value is None else f"{value.value.normalize():f}",
+                _csv_value(value),
                 "yes" if value.not_available else "",
                 safe_text(value.note),
                 statuses.get((value.academy_id, value.period_id), ""),
             ]
         )
     return out.getvalue()
+
+
+def _csv_value(value: KPIValue) -> str:
+    if value.value is None:
+        return ""
+    if value.kpi.from_inspections:  # words, never the code (the import reads them back)
+        return rag.format_value(value.value, value.kpi.measure)
+    return f"{value.value.normalize():f}"
 
 
 def _return_statuses(period):
@@ -404,6 +426,7 @@ def template_workbook(period: Period | None) -> bytes:
     plan = book.create_sheet("Plan")
     plan.append(["Trust Development Plan YYYY/YYYY"])
     plan.append(["Aim", "Action", "Responsibility", "KPI", "Monitored by"])
+    inspection_sheet.write_sheet(book.create_sheet("Inspections"), [])
     notes = book.create_sheet("Instructions")
     for line in TEMPLATE_NOTES:
         notes.append([line])
@@ -426,6 +449,10 @@ TEMPLATE_NOTES = [
     "then Aim | Action | Responsibility | KPI | Monitored by.",
     "A blank Aim continues the aim above; KPI lists like 1.1-1.9 or 4.12 4.13; "
     "owners like TBR and NLI.",
+    "Inspections sheet: one Ofsted inspection per row (academy, date, “Report card” or "
+    "“Grades 1–4”), each area's grade in words (Expected standard, Needs attention…; or "
+    "Good, Requires improvement… for grades 1–4), Safeguarding Met or Not met (Effective or Not "
+    "effective). The inspection KPIs take their values from these rows, never from the matrix.",
     "Formulas are read by the value your spreadsheet program saved; they are never run.",
 ]
 

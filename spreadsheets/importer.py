@@ -13,7 +13,11 @@ Sheets are recognised by their header row:
   "1.1 Attainment 8" (or code and name in two columns), area rows "1. Quality of Education";
   the trust column is ignored; the period comes from the sheet name or the upload form;
 - a long values sheet: columns KPI, Academy, Period, Value (and optionally Note, Not available);
-- a plan sheet: Aim | Action | Responsibility | KPI | Monitored by (spreadsheets.plan_sheet).
+- a plan sheet: Aim | Action | Responsibility | KPI | Monitored by (spreadsheets.plan_sheet);
+- an Inspections sheet: Academy | Date | Framework | the areas' grades in words | Safeguarding
+  (spreadsheets.inspection_sheet). The KPIs measured from inspections take their values from
+  these records, never from a matrix or values sheet: there a value equal to the stored one is
+  unchanged and a different one is a problem pointing to the Inspections sheet.
 Other sheets (a board pack's legend, exceptions, actions) are listed as ignored.
 """
 
@@ -38,6 +42,7 @@ from core.workbook import (
     require_saved,
     to_decimal,
 )
+from kpis import ofsted, rag
 from kpis.cache import bump_board_version
 from kpis.measures import parse_value
 from kpis.models import (
@@ -55,11 +60,13 @@ from kpis.returns import (
     IMPORT_STATES,
     ImportConflict,
     ImportedValue,
+    ReturnError,
     import_refusal,
     import_values,
 )
 from plans.references import suggest
 from plans.services import apply_plan_sheet
+from spreadsheets import inspection_sheet
 from spreadsheets.plan_sheet import read_plan_sheet
 from spreadsheets.problems import Problem, report_unsaved_formulas
 
@@ -113,6 +120,7 @@ class ImportPreview:
     updates: list[ValueChange] = field(default_factory=list)
     unchanged: int = 0
     plan: object | None = None  # plans.sheet.PlanImport
+    inspections: inspection_sheet.InspectionImport | None = None
     # The version of each return the import would change, as the preview saw it (0: none yet).
     # apply_import refuses if any has moved on: someone saved since the preview.
     return_versions: dict[tuple[int, tuple[int, int]], int] = field(default_factory=dict)
@@ -124,7 +132,8 @@ class ImportPreview:
     @property
     def has_changes(self) -> bool:
         plan_changes = self.plan.has_changes if self.plan else False
-        return bool(self.creates or self.updates or self.new_periods or plan_changes)
+        inspections = self.inspections.has_changes if self.inspections else False
+        return bool(self.creates or self.updates or self.new_periods or plan_changes or inspections)
 
     def period_label(self, key: tuple[int, int]) -> str:
         return f"{format_academic_year(key[0])} {Term(key[1]).label}"
@@ -246,6 +255,16 @@ def interpret(kpi: KPI, cell: Cell) -> Decimal | None:
         return Decimal(1 if lowered in YES else 0)
     if kpi.measure == Measure.GRADE and lowered in GRADE_WORDS:
         return Decimal(GRADE_WORDS[lowered])
+    if kpi.from_inspections:
+        # As the exports write it: "Needs attention ! Amber" (the RAG word after the mark).
+        words = text.split(" ! ")[0].split(" ✓ ")[0].split(" ✗ ")[0].strip()
+        code = ofsted.parse_words(words, kpi.inspection_rule)
+        if code is None:
+            raise ValidationError(
+                f"{kpi.code} {kpi.name}: “{_short(text)}” is not an inspection outcome; "
+                "inspections are recorded on the Inspections sheet"
+            )
+        return Decimal(code)
     return parse_value(kpi, text)
 
 
@@ -274,6 +293,8 @@ def _classify(rows: list[tuple[int, list[Cell]]], lookups: Lookups):
             return "plan", number, cells
         if {"kpi", "academy", "period", "value"} <= set(non_empty):
             return "long", number, cells
+        if inspection_sheet.is_inspection_header(non_empty):
+            return "inspections", number, cells
         # A matrix header names academies across the row: most of its other cells (the trust
         # column aside) are academies, so a data row that mentions one academy is not mistaken.
         others = [t for t in texts[1:] if t and t not in lookups.trust_names and "trust" not in t]
@@ -312,7 +333,8 @@ def prepare_import(
                 "",
                 None,
                 None,
-                "No sheet is a KPI matrix, a values list or a plan sheet (sheets found: "
+                "No sheet is a KPI matrix, a values list, a plan sheet or an Inspections sheet "
+                "(sheets found: "
                 f"{names}). Start from the template: /import/template.xlsx.",
             )
         )
@@ -336,6 +358,15 @@ def _read_sheet(sheet: Sheet, lookups, period, preview, incoming, seen) -> None:
     with report_unsaved_formulas(sheet.name, preview.problems):
         if kind == "plan":
             preview.plan = read_plan_sheet(sheet.name, head, header_number, rest, preview.problems)
+        elif kind == "inspections":
+            if preview.inspections is not None:
+                preview.problems.append(
+                    Problem(sheet.name, header_number, None, "a second Inspections sheet")
+                )
+            else:
+                preview.inspections = inspection_sheet.read_sheet(
+                    sheet.name, header, rest, lookups, preview.problems
+                )
         elif kind == "matrix":
             _read_matrix(
                 sheet.name, header_number, header, rest, lookups, period, preview, incoming, seen
@@ -644,6 +675,17 @@ def _diff_values(preview: ImportPreview, incoming: list[IncomingValue], lookups:
         ):
             preview.unchanged += 1
             continue
+        if value.kpi.from_inspections:
+            stored = rag.format_value(old.value if old else None, value.kpi.measure)
+            preview.problems.append(
+                Problem(
+                    *value.where,
+                    f"{value.kpi.code} {value.kpi.name} for {value.academy.name} comes from "
+                    f"the academy's Ofsted inspections (now: {stored or 'none in force'}); "
+                    "record the inspection on the Inspections sheet or the Inspections page",
+                )
+            )
+            continue
         ret = returns.get((value.academy.pk, value.period_key))
         refusal = import_refusal(ret, preview.state)  # the lifecycle's rule (kpis.returns)
         if refusal:
@@ -703,6 +745,14 @@ def _apply(preview: ImportPreview, *, user, expected) -> dict[str, int]:
     if preview.plan is not None:
         counts.update(apply_plan_sheet(preview.plan, user=user))
         bump_board_version()  # the board shows the plan too; bulk writes send no signals
+    if preview.inspections is not None and preview.inspections.has_changes:
+        try:
+            # Recorded after the values, so a period they create shows them too.
+            counts["inspections_recorded"] = inspection_sheet.apply_sheet(
+                preview.inspections, user=user
+            )
+        except ReturnError as error:  # an approved return or a closed period: the lifecycle
+            raise ImportConflict([f"Inspections: {error} Nothing was imported."]) from error
     return counts
 
 

@@ -15,6 +15,7 @@ from django.db import connection
 from academies import permissions
 from academies.models import Academy, AcademyRole, RoleAssignment
 from academies.services import load_organisation, read_fixture
+from kpis.models import KPI, Aggregation, Measure
 from kpis.services import load_framework
 from plans.models import Plan, PlanStatus
 from plans.services import load_plan
@@ -85,6 +86,25 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def trust(db):
     """The Amethyst organisation, KPI framework and 2023/24 plan, as `make demo` loads them."""
     return Plan.objects.filter(status=PlanStatus.ACTIVE).first() or _load_trust()
+
+
+@pytest.fixture
+def graded_kpis(trust):
+    """1.9 and 3.1 as the demo framework measured them before report cards: an Ofsted grade
+    1–4 (good or better) and safeguarding Yes / No, typed into the return. For the tests of
+    the grade and yes/no measures, which a trust's own framework may still use; the demo's
+    inspection KPIs have their own tests (tests/kpis/test_inspections.py)."""
+    KPI.objects.filter(code="1.9").update(
+        measure=Measure.GRADE, inspection_rule="", target_value=2, aggregation="share_meeting"
+    )
+    KPI.objects.filter(code="3.1").update(
+        measure=Measure.YES_NO,
+        inspection_rule="",
+        direction="higher",
+        target_value=1,
+        amber_margin=0,
+        aggregation=Aggregation.SHARE_MEETING,
+    )
 
 
 @pytest.fixture

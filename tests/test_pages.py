@@ -18,6 +18,8 @@ SAMPLE_KWARGS: dict[str, dict] = {
     "entry:send_back": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
     "entry:reopen": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-autumn"},
     "entry:period_status": {"period_slug": "2023-24-autumn"},
+    "entry:inspections": {"academy_slug": "aldersley-high-school"},
+    "entry:inspection_delete": {"academy_slug": "aldersley-high-school", "inspection_id": 1},
     "plans:action": {"pk": 1},
     "plans:action_update": {"pk": 1},
     "plans:action_edit": {"pk": 1},

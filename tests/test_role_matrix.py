@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from academies.models import Academy, Owner
 from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
-from kpis.models import Period
+from kpis.models import Inspection, Period
 from papers.publishing import pack_data, store_pack
 from plans.models import Action
 
@@ -91,6 +91,17 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "entry:send_back": (everyone(405), central_only(302)),
     "entry:reopen": (everyone(405), central_only(302)),
     "entry:period_status": (everyone(405), central_only(302)),
+    # An academy's Ofsted inspections: read by whoever sees the academy (Moreton's governor
+    # does not see Aldersley: 404); recorded and corrected by its head and central team (an
+    # empty form: errors shown, 400); deleting one redirects with what happened.
+    "entry:inspections": (
+        everyone(200, governor=404),
+        central_only(400, head_a=400, governor=404),
+    ),
+    "entry:inspection_delete": (
+        everyone(405),
+        central_only(302, head_a=302, governor=404),
+    ),
     # The plan: everyone reads; central team edit; owners and central post progress.
     "plans:plan": (everyone(200), everyone(405)),
     # An action: trust-wide ones for everyone; one naming academies, for those who see one of
@@ -184,6 +195,13 @@ def world(trust, cast, settings, tmp_path):
         },
         "entry:reopen": {"academy_slug": "aldersley-high-school", "period_slug": "2023-24-summer"},
         "entry:period_status": {"period_slug": "2023-24-summer"},
+        "entry:inspections": {"academy_slug": "aldersley-high-school"},
+        "entry:inspection_delete": {
+            "academy_slug": "aldersley-high-school",
+            "inspection_id": Inspection.objects.filter(academy__slug="aldersley-high-school")
+            .earliest("date")
+            .pk,
+        },
         "plans:action@trust-wide": {"pk": nli_action.pk},
         "plans:action@moreton-and-tettenhall": {"pk": _action_naming(trust, {"MS", "TWS"})},
         "plans:action@penn-hall-and-tettenhall": {"pk": _action_naming(trust, {"PH", "TWS"})},

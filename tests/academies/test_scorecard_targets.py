@@ -26,8 +26,10 @@ def target_of(page: str, code: str) -> str:
 @pytest.mark.parametrize(
     ("code", "words"),
     [
-        ("1.9", "Grade 2 (good) or better"),  # a grade: never "2"
-        ("3.1", "Yes"),  # yes/no: never "1"
+        # From inspections (issue 17): Moreton's inspection in force is on the old scale.
+        ("1.9", "Good or better (pre-2025 grades)"),  # never "2"
+        ("3.1", "Safeguarding effective (pre-2025)"),
+        ("4.10", "Yes"),  # yes/no: never "1"
         ("2.1", "At least 95%"),
     ],
 )

@@ -497,7 +497,8 @@ def test_templates_never_test_role_names():
         # 12: the rule as applied reads the academies' overrides of the KPI (issue 15); 14: its
         # list of linked plan actions (kpi_actions: the links with latest updates; academies).
         pytest.param(reverse("kpis:detail", args=["2.1"]), 14, id="kpi-detail"),
-        pytest.param(reverse("academies:scorecard", args=[MORETON]), 14, id="scorecard"),
+        # 15: the academy's latest Ofsted inspection (issue 17).
+        pytest.param(reverse("academies:scorecard", args=[MORETON]), 15, id="scorecard"),
         pytest.param(reverse("plans:plan"), 29, id="plan"),
         pytest.param(reverse("plans:monitoring", args=["board"]), 20, id="governance-paper"),
     ],

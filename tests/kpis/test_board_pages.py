@@ -159,8 +159,8 @@ def test_scorecard_runs_a_fixed_number_of_queries(
     # 1 session, 2 user, 3 the academy, 4 periods, 5 its returns, 6 board version token
     # (fragment cache), 7 KPIs with areas, 8 its targets, 9 its published values, 10 national
     # figures (7–10 only when the fragment is not cached), 11 actions naming it, 12 their
-    # owners, 13 groups, 14 demo-data flag
-    with django_assert_num_queries(14):
+    # owners, 13 groups, 14 demo-data flag, 15 its latest Ofsted inspection
+    with django_assert_num_queries(15):
         client.get(reverse("academies:scorecard", args=["tettenhall-wood-school"]))
 
 

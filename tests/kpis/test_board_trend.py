@@ -37,7 +37,13 @@ def test_every_cells_previous_value_and_trend_match_the_previous_matrix(periods,
                 # the trust's trend compares like with like (tests/kpis/test_trust_figures.py).
                 checked["trust compared like for like"] += 1
                 continue
-            assert cell.trend == rag.trend(cell.value, old_cell.value, row.kpi.direction)
+            measure = "percentage" if cell is row.trust else row.kpi.measure
+            direction = (
+                "higher"
+                if cell is row.trust and row.kpi.aggregation in rag.SHARES
+                else (row.kpi.direction)
+            )
+            assert cell.trend == rag.trend(cell.value, old_cell.value, direction, measure)
         checked[row.kpi.aggregation] += 1
         if row.trust.previous is not None:
             checked["trust with a previous value"] += 1

@@ -29,7 +29,11 @@ def make_period(*, year_start: int = 2023, term: int = Term.SUMMER, is_open: boo
 
 
 def applicable(academy: Academy) -> list[KPI]:
-    return [k for k in KPI.objects.active().with_area() if k.applies_to(academy)]
+    return [
+        k
+        for k in KPI.objects.active().with_area()
+        if k.applies_to(academy) and not k.from_inspections
+    ]
 
 
 def kpi(code: str) -> KPI:
@@ -186,7 +190,11 @@ def test_the_form_lists_every_kpi_for_the_academys_phase_grouped_by_area(client_
         assert all(row.kpi.area == area for row in rows)
     shown = [row.kpi.code for _area, rows in areas for row in rows]
     assert shown == [k.code for k in applicable(academy_a)]
-    assert len(shown) == 30 and "1.8" not in shown and "1.1" in shown
+    assert len(shown) == 26 and "1.8" not in shown and "1.1" in shown
+    # The four KPIs measured from inspections are shown read-only, never as fields.
+    inspected = [k.code for k, _shown, _judgement in response.context["inspection_rows"]]
+    assert inspected == ["1.9", "2.5", "3.1", "3.2"]
+    assert not any(f"value_{kpi(code).pk}" in response.context["form"].fields for code in inspected)
     text = page(response)
     assert "1. Quality of Education" in text and "4. Leadership and Management" in text
     assert not Return.objects.exists() and not KPIValue.objects.exists()
@@ -252,7 +260,7 @@ def test_each_kpi_shows_last_period_and_same_term_last_year_with_target_and_unit
     ],
 )
 def test_a_value_typed_as_people_write_it_is_stored_as_a_number(
-    client_for, academy_a, code, typed, expected
+    client_for, academy_a, graded_kpis, code, typed, expected
 ):
     make_period()
     response = client_for("head_a").post(
@@ -300,7 +308,7 @@ def test_a_percentage_above_100_is_not_saved_naming_the_kpi_and_the_rest_saves(
     ],
 )
 def test_a_rejected_value_is_not_saved_the_rest_is_and_it_answers_400(
-    client_for, academy_a, code, typed, message
+    client_for, academy_a, graded_kpis, code, typed, message
 ):
     # Issue 15: the rest of the form saves (it used to write nothing).
     make_period()
@@ -312,7 +320,7 @@ def test_a_rejected_value_is_not_saved_the_rest_is_and_it_answers_400(
     assert others_saved(academy_a, but=code)
 
 
-def test_grades_and_yes_no_are_offered_as_choices(client_for, academy_a):
+def test_grades_and_yes_no_are_offered_as_choices(client_for, academy_a, graded_kpis):
     make_period()
     form = client_for("head_a").get(entry_url(academy_a)).context["form"]
     grade = form.fields[f"value_{kpi('1.9').pk}"]
@@ -351,7 +359,7 @@ def test_save_draft_keeps_the_values_and_the_return_stays_editable(client_for, c
     assert again.context["editable"] is True
     assert again.context["form"][f"value_{kpi('2.1').pk}"].value() == "96"
     assert "Save draft" in page(again) and "Submit return" in page(again)
-    assert "Draft saved: 30 value(s) changed" in page(again)
+    assert "Draft saved: 26 value(s) changed" in page(again)
 
 
 def test_a_draft_may_be_saved_incomplete(client_for, academy_a):

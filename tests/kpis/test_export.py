@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from academies.models import Academy
 from demo.values import generate_demo_values
-from kpis.models import KPI, KPIValue, Period, Return, ReturnStatus
+from kpis.models import KPI, Inspection, KPIValue, Period, Return, ReturnStatus
 from plans.models import Action, ActionStatus, ProgressUpdate
 from spreadsheets.export import (
     board_pack,
@@ -32,7 +32,7 @@ from tests.kpis.test_import import ACADEMIES, TRUST, snapshot
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 AUTUMN = "2023-24-autumn"
-SHEETS = ["2023-24 Autumn", "Legend", "Exceptions", "Plan actions"]
+SHEETS = ["2023-24 Autumn", "Legend", "Exceptions", "Plan actions", "Inspections"]
 # The fill of each RAG outcome, and the text label its cells carry.
 LABELS = {
     "C6EFCE": "✓ Green",
@@ -241,9 +241,11 @@ def test_a_board_pack_imports_back_with_no_changes_and_no_problems(demo, slug):
     assert (len(preview.creates), len(preview.updates)) == (0, 0)
     assert preview.unchanged == published(slug)
     assert preview.read_sheets == [
-        (SHEETS[0].replace("Autumn", period.get_term_display()), "matrix")
+        (SHEETS[0].replace("Autumn", period.get_term_display()), "matrix"),
+        ("Inspections", "inspections"),  # every inspection, unchanged
     ]
-    assert preview.ignored_sheets == SHEETS[1:]
+    assert preview.ignored_sheets == SHEETS[1:-1]
+    assert preview.inspections.unchanged == Inspection.objects.count() > 0
     assert not preview.has_changes
     assert snapshot() == before
 
@@ -359,7 +361,7 @@ def test_text_that_would_run_as_a_formula_is_escaped_in_every_export(demo, clien
 def test_the_template_is_an_empty_trust_workbook(demo):
     book = load(template_workbook(demo))
 
-    assert book.sheetnames == ["2023-24 Autumn", "Values", "Plan", "Instructions"]
+    assert book.sheetnames == ["2023-24 Autumn", "Values", "Plan", "Inspections", "Instructions"]
     matrix = rows_of(book["2023-24 Autumn"])
     assert matrix[0] == ["KPI (Key Performance Indicators)", *ACADEMIES, TRUST]
     assert sum(1 for row in matrix[1:] if row[0][0].isdigit()) == KPI.objects.count() + 4

@@ -92,7 +92,7 @@ def test_a_row_not_saved_is_listed_once_with_why(client_for, academy_a):
 
 def test_only_unreadable_rows_and_nothing_else_changed_writes_nothing(client_for, academy_a):
     make_period()
-    data = {"action": "save", "version": "0", f"value_{kpi('3.1').pk}": "Maybe"}
+    data = {"action": "save", "version": "0", f"value_{kpi('3.3').pk}": "Maybe"}
     response = client_for("head_a").post(entry_url(academy_a), data)
     assert response.status_code == 400
     assert "Nothing was saved" in page(response)
@@ -215,7 +215,7 @@ def test_the_return_script_is_loaded_from_static_files_and_no_inline_script(clie
     ],
 )
 def test_an_unreadable_value_is_told_what_its_measure_accepts(
-    client_for, academy_a, code, typed, message
+    client_for, academy_a, graded_kpis, code, typed, message
 ):
     make_period()
     response = client_for("head_a").post(
@@ -226,7 +226,7 @@ def test_an_unreadable_value_is_told_what_its_measure_accepts(
     assert "is not a number" not in message or code not in ("3.1", "1.9")
 
 
-def test_yes_and_grade_words_are_read_as_their_values(client_for, academy_a):
+def test_yes_and_grade_words_are_read_as_their_values(client_for, academy_a, graded_kpis):
     make_period()
     response = client_for("head_a").post(
         entry_url(academy_a), complete_post(academy_a, values={"3.1": "Yes", "1.9": "good"})
@@ -269,9 +269,11 @@ def test_check_rows_names_each_thing_to_resolve_and_the_rag(academy_a):
 
 
 def _with_kpis(count: int) -> None:
-    """Exactly `count` active KPIs that apply to every academy."""
+    """Exactly `count` active KPIs on the form that apply to every academy, and the four
+    measured from inspections (shown read-only)."""
     area = Area.objects.get(number=4)
-    for index in range(KPI.objects.filter(phases=[]).count(), count):
+    entered = KPI.objects.filter(phases=[]).exclude(measure="inspection")
+    for index in range(entered.count(), count):
         KPI.objects.create(
             area=area,
             code=f"4.{200 + index}",
@@ -282,8 +284,9 @@ def _with_kpis(count: int) -> None:
             target_value=Decimal(90),
             amber_margin=Decimal(5),
         )
-    chosen = list(KPI.objects.filter(phases=[]).order_by("pk")[:count])
-    KPI.objects.exclude(pk__in=[k.pk for k in chosen]).update(is_active=False)
+    chosen = list(entered.order_by("pk")[:count])
+    others = KPI.objects.exclude(pk__in=[k.pk for k in chosen]).exclude(measure="inspection")
+    others.update(is_active=False)
 
 
 def _queries(client, method: str, url: str, data=None) -> tuple[int, int]:
@@ -317,11 +320,13 @@ def test_the_entry_page_runs_the_same_queries_whatever_the_number_of_kpis(
     # is 14 queries (as bench/results.md's entry_get): session, user, the academy, the period,
     # the user's groups, their academies, the return, all periods, KPIs with areas, stored
     # values, academy targets, national figures, history, the demo banner: as before issue 15
-    # (RAG and warnings come from what these already read). A partial save is the page, a new
-    # return's writes (return_save: 11) and the page again for the re-render; a refused
-    # Submit on an existing return: the page, return_save with the Submit checks (periods,
-    # targets, values, national) and its writes, the page again.
+    # (RAG and warnings come from what these already read); and the academy's inspections,
+    # for the read-only "From Ofsted inspections" rows (issue 17). A POST's page also asks
+    # whether the head may record inspections (their academies, not cached across requests).
+    # A partial save is the page, a new return's writes (return_save: 11) and the page again
+    # for the re-render; a refused Submit on an existing return: the page, return_save with
+    # the Submit checks (periods, targets, values, national) and its writes, the page again.
     assert got == EXPECTED_QUERIES, got
 
 
-EXPECTED_QUERIES = {"get": (14, 200), "partial": (31, 400), "refused": (32, 400)}
+EXPECTED_QUERIES = {"get": (15, 200), "partial": (33, 400), "refused": (34, 400)}

@@ -168,7 +168,7 @@ def long_rows(count: int, periods: list[str]) -> list[list]:
         for period in periods
         for kpi in kpis
         for academy in academies
-        if kpi.applies_to(academy)
+        if kpi.applies_to(academy) and not kpi.from_inspections  # those: Inspections sheet
     ]
     assert len(rows) >= count
     return [["KPI", "Academy", "Period", "Value"], *rows[:count]]
@@ -435,12 +435,12 @@ def test_a_long_values_sheet_imports_values_of_any_period_with_notes(trust, admi
 def test_a_long_sheet_marks_values_not_available_with_their_note(autumn_2024, admin):
     rows = [
         ["KPI", "Academy", "Period", "Value", "Note", "Not available"],
-        ["1.9", AHS, "2024-25 Autumn", "", "Not inspected yet", "yes"],
+        ["4.2", AHS, "2024-25 Autumn", "", "Not audited yet", "yes"],
     ]
     before = snapshot()
 
     refused = prepare_import(
-        xlsx({"Values": [*rows, ["1.9", MS, "2024-25 Autumn"] + ["", "", "yes"]]}), "v.xlsx"
+        xlsx({"Values": [*rows, ["4.2", MS, "2024-25 Autumn"] + ["", "", "yes"]]}), "v.xlsx"
     )
     problem = only_problem(refused)
     assert (problem.row, problem.column) == (3, "E")
@@ -450,8 +450,8 @@ def test_a_long_sheet_marks_values_not_available_with_their_note(autumn_2024, ad
     preview = prepare_import(xlsx({"Values": rows}), "values.xlsx")
     assert preview.problems == []
     apply_import(preview, user=admin)
-    value = value_of("1.9", AHS, "2024-25-autumn")
-    assert (value.value, value.not_available, value.note) == (None, True, "Not inspected yet")
+    value = value_of("4.2", AHS, "2024-25-autumn")
+    assert (value.value, value.not_available, value.note) == (None, True, "Not audited yet")
 
 
 def test_a_csv_file_in_the_long_layout_imports(autumn_2024, admin):
@@ -574,7 +574,7 @@ def test_percentages_written_as_text_as_fractions_or_numbers_as_text_are_read(au
     }
 
 
-def test_yes_and_no_text_and_grade_words_are_read(autumn_2024, admin):
+def test_yes_and_no_text_and_grade_words_are_read(autumn_2024, admin, graded_kpis):
     data = matrix_2024(
         ["3.1 Safeguarding is at least good (effective)", "Yes", "no", "YES ", "N", "y"],
         [

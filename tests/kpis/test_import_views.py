@@ -391,7 +391,7 @@ def test_the_template_downloads_as_a_workbook_for_administrators(client_for, tru
     assert response["Content-Type"] == XLSX
     assert response["Content-Disposition"] == 'attachment; filename="trustplan-template.xlsx"'
     book = openpyxl.load_workbook(io.BytesIO(response.content))
-    assert book.sheetnames == ["2023-24 Summer", "Values", "Plan", "Instructions"]
+    assert book.sheetnames == ["2023-24 Summer", "Values", "Plan", "Inspections", "Instructions"]
 
 
 def test_the_example_downloads_and_imports_into_the_loaded_trust_with_no_plan_changes(

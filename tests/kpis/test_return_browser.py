@@ -38,7 +38,7 @@ def aldersley() -> Academy:
 
 def applicable_kpis(academy: Academy) -> list[KPI]:
     kpis = KPI.objects.active().with_area().order_by("area__number", "position")
-    return [kpi for kpi in kpis if kpi.applies_to(academy)]
+    return [kpi for kpi in kpis if kpi.applies_to(academy) and not kpi.from_inspections]
 
 
 def on_target(kpi: KPI) -> str:

@@ -114,7 +114,11 @@ def summer(trust):
 
 
 def applicable(academy):
-    return [k for k in KPI.objects.active().with_area() if k.applies_to(academy)]
+    return [
+        k
+        for k in KPI.objects.active().with_area()
+        if k.applies_to(academy) and not k.from_inspections
+    ]
 
 
 def full_values(kpis):
@@ -288,9 +292,11 @@ def test_a_closed_period_refuses_every_write(academy_a, summer, cast):
 
 
 def _with_kpis(count: int) -> list[KPI]:
-    """Exactly `count` active KPIs that apply to every academy."""
+    """Exactly `count` active KPIs on the form that apply to every academy (none measured
+    from inspections: those are never saved through a return)."""
     area = Area.objects.get(number=4)
-    for index in range(KPI.objects.filter(phases=[]).count(), count):
+    entered = KPI.objects.filter(phases=[]).exclude(measure="inspection")
+    for index in range(entered.count(), count):
         KPI.objects.create(
             area=area,
             code=f"4.{200 + index}",
@@ -301,7 +307,7 @@ def _with_kpis(count: int) -> list[KPI]:
             target_value=Decimal(90),
             amber_margin=Decimal(5),
         )
-    chosen = list(KPI.objects.filter(phases=[]).order_by("pk")[:count])
+    chosen = list(entered.order_by("pk")[:count])
     KPI.objects.exclude(pk__in=[k.pk for k in chosen]).update(is_active=False)
     return chosen
 

@@ -128,8 +128,16 @@ def test_targets_read_in_the_measures_words(periods):
     areas = academy_scorecard(penn, periods)
     latest = {code: _row(areas, code).latest for code in ("2.1", "2.5", "3.1")}
     assert latest["2.1"].target_words == "at least 90%"  # Penn Hall's own target
-    assert latest["2.5"].target_words == "grade 2 (good) or better"
-    assert latest["3.1"].target_words == "Yes"
+    # Penn Hall's inspection in force is on the pre-2025 scale: its own framework's words.
+    assert latest["2.5"].target_words == "good or better (pre-2025 grades)"
+    assert latest["3.1"].target_words == "safeguarding effective (pre-2025)"
+
+
+def test_grade_and_yes_no_targets_read_in_their_words(periods, graded_kpis):
+    penn = Academy.objects.get(slug="penn-hall-school")
+    areas = academy_scorecard(penn, periods)
+    assert _row(areas, "1.9").latest.target_words == "grade 2 (good) or better"
+    assert _row(areas, "3.1").latest.target_words == "Yes"
 
 
 def test_matrix_cells_carry_the_academys_target_and_the_trust_its_own(periods):
