@@ -67,7 +67,14 @@ from kpis.models import (
     Term,
     format_academic_year,
 )
-from kpis.returns import IMPORT_STATES, ImportConflict, ImportedValue, import_refusal, import_values
+from kpis.returns import (
+    FROM_INSPECTIONS,
+    IMPORT_STATES,
+    ImportConflict,
+    ImportedValue,
+    import_refusal,
+    import_values,
+)
 
 REQUIRED_COLUMNS = ("time_period", "time_identifier", "geographic_level")
 URN_COLUMNS = ("school_urn", "urn")  # "urn" in older files (absence before 2017/18)
@@ -327,6 +334,10 @@ def prepare_dfe_import(stream: BinaryIO, filename: str, *, state: str) -> DfePre
         )
         return preview
     kpis = list(KPI.objects.active().exclude(dfe_source="").order_by("area__number", "position"))
+    for kpi in [k for k in kpis if k.from_inspections]:
+        # The academy's inspection record answers it (kpis.returns.sync_inspections).
+        preview.notes.append(f"{FROM_INSPECTIONS.format(kpi=kpi.code)} Its DfE column is not read.")
+    kpis = [k for k in kpis if not k.from_inspections]
     index = {name: i for i, name in reversed(list(enumerate(header)))}
     column_of: dict[int, str] = {}
     for kpi in kpis:

@@ -257,6 +257,16 @@ def test_the_sixth_forms_not_applicable_rows_and_phases(dfe_trust):
     assert cell.not_available and cell.note == f"DfE: z — {SUPPRESSION['z']}"
 
 
+def test_a_kpi_answered_by_inspections_never_reads_a_dfe_column(dfe_trust):
+    KPI.objects.filter(code="1.9").update(dfe_source="sess_overall_percent")
+    preview = read(ABSENCE)
+    assert preview.ok and "1.9" not in preview.columns
+    assert not any(c.kpi.code == "1.9" for c in preview.changes)
+    assert any(
+        n.startswith("1.9: its values come from the academy's Ofsted") for n in preview.notes
+    )
+
+
 # --- Key stage 4 ------------------------------------------------------------------------------
 
 
