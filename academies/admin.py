@@ -28,6 +28,9 @@ class AcademyResource(SafeModelResource):
             "urn",
             "phase",
             "pupils_on_roll",
+            "establishment_type",
+            "open_date",
+            "joined_trust",
             "is_active",
             "position",
         ]

@@ -36,6 +36,24 @@ class Academy(models.Model):
     pupils_on_roll = models.PositiveIntegerField(
         default=0, help_text="Used to weight trust averages by academy size."
     )
+    establishment_type = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="From GIAS (TypeOfEstablishment), e.g. “Academy converter”.",
+    )
+    open_date = models.DateField(
+        "opened",
+        null=True,
+        blank=True,
+        help_text="From GIAS (OpenDate): when the school opened as this establishment — for an "
+        "academy, the day it opened as an academy.",
+    )
+    joined_trust = models.DateField(
+        "joined the trust",
+        null=True,
+        blank=True,
+        help_text="From the GIAS academies and trusts links file (Joined date), or typed.",
+    )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(
         default=0, help_text="Column order on the board (the trust's own KPI table order)."

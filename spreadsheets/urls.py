@@ -1,6 +1,6 @@
 from django.urls import path
 
-from spreadsheets import views
+from spreadsheets import gias_views, views
 
 app_name = "imports"
 
@@ -10,6 +10,10 @@ urlpatterns = [
     path("cancel/", views.cancel, name="cancel"),
     path("template.xlsx", views.template, name="template"),
     path("example.xlsx", views.example, name="example"),
+    # The trust's academies from the DfE's register (academies.gias).
+    path("gias/", gias_views.upload, name="gias_upload"),
+    path("gias/confirm/", gias_views.confirm, name="gias_confirm"),
+    path("gias/cancel/", gias_views.cancel, name="gias_cancel"),
 ]
 
 # Under /kpis/ with the board's matrix (namespace kpis:, put together by the root URLconf).

@@ -276,6 +276,9 @@ TRUSTPLAN_IMPORT_MAX_ZIP_ENTRIES = 200
 TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES = int(
     os.environ.get("TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES", str(150_000_000))
 )
+# The DfE's GIAS establishment file holds every school in England (about 65 MB in 2026): it is
+# streamed, never read whole, and has its own bound (academies.gias).
+TRUSTPLAN_GIAS_MAX_BYTES = int(os.environ.get("TRUSTPLAN_GIAS_MAX_BYTES", str(200_000_000)))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5_000_000
 # Uploads wait for confirmation here, named by a random token held in the session (the admin's
 # django-import-export uploads in its admin/ folder); one never confirmed expires after this
