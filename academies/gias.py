@@ -544,6 +544,13 @@ class _Read:
 
 def _read(handle: BinaryIO, preview: GiasPreview, known_urns: set[str]) -> _Read:
     records = _records(handle, _encoding(handle))
+    try:
+        return _read_records(records, preview, known_urns)
+    finally:
+        records.close()  # a refused header leaves the reader unfinished: detach it now
+
+
+def _read_records(records, preview: GiasPreview, known_urns: set[str]) -> _Read:
     first = next(records, None)
     if first is None:
         raise GiasRefused("The file is empty.")

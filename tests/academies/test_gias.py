@@ -645,3 +645,15 @@ def test_anonymous_users_are_sent_to_sign_in(client, trust):
 
 def test_get_on_confirm_is_not_allowed(client_for, trust):
     assert client_for("admin").get(CONFIRM).status_code == 405
+
+
+def test_the_page_reads_the_links_file_for_join_dates(client_for, trust):
+    Academy.objects.filter(name="Aldersley High School").update(urn="138001")
+    rows = [link("138001", "Aldersley High School", TRUST, "01-04-2012")]
+    client = client_for("admin")
+    response = post_file(client, gias_bytes(rows, header=LINKS_HEADER), "links.csv")
+    html = response.content.decode()
+    assert "Read as the GIAS academies links file" in html
+    assert "Joined the trust</td><td>—</td><td>01-04-2012" in html
+    client.post(CONFIRM, {"token": token_of(response)})
+    assert Academy.objects.get(urn="138001").joined_trust == date(2012, 4, 1)
