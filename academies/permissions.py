@@ -36,7 +36,16 @@ WHOLE_TRUST_ROLES = {TRUSTEE, HEADTEACHER, CENTRAL_TEAM, ADMINISTRATOR}
 
 # Central team edit the plan and the KPI framework (in the Django admin too) but do not import.
 CENTRAL_TEAM_MODEL_PERMISSIONS = {
-    "kpis": ["area", "kpi", "academytarget", "nationalfigure", "period", "kpivalue", "return"],
+    "kpis": [
+        "area",
+        "kpi",
+        "academytarget",
+        "nationalfigure",
+        "period",
+        "kpivalue",
+        "return",
+        "inspection",
+    ],
     "plans": ["plan", "strategicobjective", "aim", "action", "successcriterion", "progressupdate"],
     "academies": ["owner"],
 }

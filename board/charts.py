@@ -119,6 +119,8 @@ def _y_range(points: Sequence[Point], measure: str) -> tuple[float, float, list[
         return 0.0, 1.0, [0.0, 1.0]
     if measure == RATING:
         return 0.0, 2.0, [0.0, 1.0, 2.0]
+    if measure == "percentage":  # no value exceeds 100%, so no band edge needs to be shown
+        found = [min(v, 100.0) for v in found]
     if not found:
         return 0.0, 1.0, [0.0, 1.0]
     low, high = min(found), max(found)
@@ -281,10 +283,19 @@ def trend_chart(
             )
     if last is not None:
         _, p, cx, cy = last
-        add(
-            f'<text class="chart-value" x="{_f(cx + 7)}" y="{_f(cy + 4)}" aria-hidden="true">'
-            f"{escape(_short(p.shown))}</text>"
-        )
+        if measure == RATING:
+            # A reading's words are long ("Requires improvement"): beside the point they would
+            # run off the chart, so they sit in the gap between the rows, ending at the point.
+            ly = cy + 27 if cy < TOP + PLOT_H / 2 else cy - 17
+            add(
+                f'<text class="chart-value" x="{_f(cx - 7)}" y="{_f(ly)}" text-anchor="end" '
+                f'aria-hidden="true">{escape(_short(p.shown))}</text>'
+            )
+        else:
+            add(
+                f'<text class="chart-value" x="{_f(cx + 7)}" y="{_f(cy + 4)}" '
+                f'aria-hidden="true">{escape(_short(p.shown))}</text>'
+            )
     add("</g>")
     if not any(p.value is not None for p in points):
         add(
@@ -481,6 +492,10 @@ def series_chart(series, periods: Sequence, *, title: str = "") -> Chart:
     identifier = chart_id(kpi.code, series.academy.slug if series.academy else None)
     measure = series.cells[0].measure if series.cells else kpi.measure
     lower_is_better = kpi.lower_is_better
+    if series.academy is None and kpi.aggregation in rag.SHARES:
+        # The trust's share of academies meeting the target: more is better, whichever way
+        # the KPI's own values go (a grade's lower is better).
+        lower_is_better = False
     if measure == "inspection":
         points, measure, lower_is_better = _as_ratings(points), RATING, False
     svg = trend_chart(

@@ -17,7 +17,16 @@ from academies.admin import TrustModelAdmin
 from academies.models import Phase
 from core.admin import SafeModelResource
 from kpis import returns
-from kpis.models import KPI, AcademyTarget, Area, KPIValue, NationalFigure, Period, Return
+from kpis.models import (
+    KPI,
+    AcademyTarget,
+    Area,
+    Inspection,
+    KPIValue,
+    NationalFigure,
+    Period,
+    Return,
+)
 
 
 class AreaResource(SafeModelResource):
@@ -79,6 +88,31 @@ class KPIValueResource(LifecycleResource):
 
     def write(self, instance) -> None:
         returns.admin_correct_value(instance, user=self._user, reason="Imported in the admin")
+
+
+class InspectionResource(LifecycleResource):
+    class Meta:
+        model = Inspection
+        import_id_fields = ["academy", "date"]
+        fields = ["academy", "date", "framework", "grades", "safeguarding_met", "report_url"]
+        skip_unchanged = True
+
+    def write(self, instance) -> None:
+        _record(instance, user=self._user)
+
+
+def _record(instance: Inspection, *, user) -> Inspection:
+    """An inspection saved in the admin goes through the lifecycle as the page's does."""
+    return returns.record_inspection(
+        academy=instance.academy,
+        date=instance.date,
+        framework=instance.framework,
+        grades=instance.grades or {},
+        safeguarding_met=instance.safeguarding_met,
+        report_url=instance.report_url,
+        user=user,
+        inspection=instance if instance.pk else None,
+    )
 
 
 class ReturnResource(LifecycleResource):
@@ -194,6 +228,11 @@ class PeriodAdmin(TrustModelAdmin):
     list_display = ["__str__", "slug", "is_open", "due_date"]
     list_filter = ["is_open", "term", "year_start"]
     search_fields = ["slug"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:  # a new period shows the inspections in force, as one opened does
+            returns.sync_inspections(period_ids=[obj.pk], user=request.user)
 
 
 @admin.register(NationalFigure)
@@ -358,3 +397,30 @@ class ReturnAdmin(LifecycleAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for ret in queryset:
             returns.admin_delete_return(ret, user=request.user)
+
+
+@admin.register(Inspection)
+class InspectionAdmin(LifecycleAdmin):
+    """Inspections are recorded on each academy's Inspections page; here, under the same rules
+    (kpis.returns.record_inspection: an approved return or a closed period refuses)."""
+
+    resource_classes = [InspectionResource]
+    list_display = ["academy", "date", "framework", "safeguarding_met", "recorded_by", "is_demo"]
+    list_filter = ["framework", "academy", "is_demo"]
+    search_fields = ["academy__name"]
+    list_select_related = ["academy", "recorded_by"]
+    autocomplete_fields = ["academy"]
+    readonly_fields = ["recorded_by", "recorded_at", "is_demo"]
+
+    def refusal(self, request, obj) -> str | None:
+        return None  # each save or delete is checked by kpis.returns as it is made
+
+    def save_model(self, request, obj, form, change) -> None:
+        _record(obj, user=request.user)
+
+    def delete_model(self, request, obj) -> None:
+        returns.delete_inspection(obj, user=request.user)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for inspection in queryset:
+            returns.delete_inspection(inspection, user=request.user)

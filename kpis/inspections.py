@@ -162,6 +162,14 @@ def inspections(request: HttpRequest, academy_slug: str) -> HttpResponse:
             "form": form if may_record else None,
             "editing": editing,
             "may_record": may_record,
+            # The demo's calendar ends in 2023/24: its report cards are dated there to show
+            # both scales, before report cards really began (the page says so).
+            "demo_early_cards": any(
+                i.is_demo
+                and i.framework == ofsted.REPORT_CARD
+                and i.date < ofsted.REPORT_CARDS_FROM
+                for i in records
+            ),
         },
         status=status,
     )

@@ -252,6 +252,12 @@ class KPI(models.Model):
         return not self.phases or academy.phase in self.phases
 
     @property
+    def chart_reversed(self) -> bool:
+        """Its academies' charts run lower-is-better up the axis (an inspection KPI's plot
+        its rating instead, green at the top: board.charts)."""
+        return self.lower_is_better and not self.from_inspections
+
+    @property
     def from_inspections(self) -> bool:
         """Its values come from the academy's Ofsted inspections (kpis.returns.
         sync_inspections), never from a return form or a values import."""

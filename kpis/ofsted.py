@@ -25,6 +25,7 @@ words, never the code.
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 FOUR_POINT = "four_point"
@@ -33,6 +34,10 @@ FRAMEWORKS = {
     REPORT_CARD: "Ofsted report card (from November 2025)",
     FOUR_POINT: "Ofsted grades 1–4 (before November 2025)",
 }
+
+# Report cards replaced the grades for inspections from this day (Ofsted, school inspection
+# toolkit, November 2025): an inspection's date says which framework it was on.
+REPORT_CARDS_FROM = datetime.date(2025, 11, 10)
 
 ALL_AREAS = "all_areas"
 AREA = "area"
@@ -224,3 +229,19 @@ def worst_areas(grades: dict[str, int], framework: str) -> list[str]:
         return []
     worst = max(graded.values())
     return [AREAS[framework][k].lower() for k, g in graded.items() if g == worst]
+
+
+def date_problem(framework: str, date: datetime.date) -> str | None:
+    """Why an inspection of this date cannot be on this framework, or None."""
+    when = f"{date:%-d %B %Y}"
+    if framework == REPORT_CARD and date < REPORT_CARDS_FROM:
+        return (
+            f"Report cards began on 10 November 2025: an inspection of {when} was graded 1–4 "
+            "(choose “grades 1–4”)."
+        )
+    if framework == FOUR_POINT and date >= REPORT_CARDS_FROM:
+        return (
+            f"Inspections from 10 November 2025 give report cards: an inspection of {when} has "
+            "no grades 1–4 (choose “report card”)."
+        )
+    return None

@@ -747,6 +747,7 @@ def record_inspection(
         raise ReturnError("You may not record inspections for this academy.")
     grades = {k: int(v) for k, v in grades.items() if v not in (None, "")}
     problems = inspection_problems(framework, grades, safeguarding_met)
+    problems += filter(None, [ofsted.date_problem(framework, date)])
     if problems:
         raise ReturnError(" ".join(problems))
     clash = Inspection.objects.filter(academy=academy, date=date)

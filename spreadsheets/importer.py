@@ -63,6 +63,7 @@ from kpis.returns import (
     ReturnError,
     import_refusal,
     import_values,
+    sync_inspections,
 )
 from plans.references import suggest
 from plans.services import apply_plan_sheet
@@ -742,6 +743,8 @@ def _apply(preview: ImportPreview, *, user, expected) -> dict[str, int]:
         "returns_created": imported.returns_created,
         "returns_changed": imported.returns_changed,
     }
+    if preview.new_periods:  # a new period shows the inspections in force, as one opened does
+        sync_inspections(period_ids=[periods[key].pk for key in preview.new_periods], user=user)
     if preview.plan is not None:
         counts.update(apply_plan_sheet(preview.plan, user=user))
         bump_board_version()  # the board shows the plan too; bulk writes send no signals

@@ -19,6 +19,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from plans.models import Action
+from tests.academies.gias_files import school, write_gias
 from tests.browser_support import load_demo, matrix_workbook, screenshot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +85,11 @@ def _publish_a_pack(page: Page) -> None:
     expect(page.get_by_role("heading", name="Trust Board, 12 March 2024")).to_be_visible()
 
 
+def _record_an_empty_inspection(page: Page) -> None:
+    page.get_by_role("button", name="Record the inspection").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was recorded")
+
+
 def _preview(workbook: Path) -> Callable[[Page], None]:
     def upload(page: Page) -> None:
         page.get_by_label("Workbook (.xlsx) or CSV file").set_input_files(str(workbook))
@@ -91,6 +97,31 @@ def _preview(workbook: Path) -> Callable[[Page], None]:
         expect(page.get_by_role("heading", level=1)).to_contain_text("Import preview")
 
     return upload
+
+
+def _gias_preview(path: Path) -> Callable[[Page], None]:
+    def upload(page: Page) -> None:
+        page.get_by_label("GIAS establishment fields file (.csv)").set_input_files(str(path))
+        page.get_by_role("button", name="Preview the GIAS import").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("GIAS import preview")
+
+    return upload
+
+
+def _gias_files(tmp_path: Path) -> tuple[Path, Path]:
+    """A clean GIAS file of the demo trust (an update, a new academy, a closed one, another
+    trust's school) and one with a bad date."""
+    trust = "AMETHYST ACADEMIES TRUST"
+    rows = [
+        school("138001", "Aldersley High School", trust=trust, pupils="1084"),
+        school("150001", "St Mary’s C of E Primary", trust=trust, phase="Primary", pupils="210"),
+        school("126001", "Old Park Academy", trust=trust, status="Closed", closed="31-08-2019"),
+        school("100500", "Moreton School", trust="BLACK COUNTRY LEARNING TRUST", pupils="480"),
+    ]
+    good = write_gias(tmp_path / "edubasealldata20260105.csv", rows)
+    rows[1]["OpenDate"] = "2024-04-01"
+    bad = write_gias(tmp_path / "edubasealldata-bad.csv", rows)
+    return good, bad
 
 
 def _board_pages(action: int, *, shots: bool = False) -> list[Visit]:
@@ -127,6 +158,7 @@ def visits(role: str, action: int, tmp_path: Path) -> list[Visit]:
                 then=_empty_password_change,
             ),
             Visit("403", "/entry/", status=403, shot=True),
+            Visit("inspections-read", "/entry/inspections/aldersley-high-school/", shot=True),
         ]
     if role == "governor":  # of Moreton: another academy's scorecard is a 404
         own = Visit("scorecard", "/academies/moreton-school/")
@@ -140,6 +172,13 @@ def visits(role: str, action: int, tmp_path: Path) -> list[Visit]:
             Visit("return", entry, shot=True),
             Visit("return-errors", entry, shot=True, then=_bad_attendance),
             Visit("403", f"/entry/moreton-school/{OPEN}/", status=403, shot=True),
+            Visit("inspections", "/entry/inspections/aldersley-high-school/", shot=True),
+            Visit(
+                "inspections-errors",
+                "/entry/inspections/aldersley-high-school/",
+                shot=True,
+                then=_record_an_empty_inspection,
+            ),
         ]
     if role == "central":
         return [
@@ -170,12 +209,16 @@ def visits(role: str, action: int, tmp_path: Path) -> list[Visit]:
     bad = matrix_workbook(tmp_path / "bad.xlsx", "2023-24 Summer", rows)
     rows[2][2] = 94.5
     good = matrix_workbook(tmp_path / "good.xlsx", "2023-24 Summer", rows)
+    gias_good, gias_bad = _gias_files(tmp_path)
     return [
         *_board_pages(action),
         Visit("returns", "/entry/"),
         Visit("import", "/import/", shot=True),
         Visit("import-preview-problems", "/import/", shot=True, then=_preview(bad)),
         Visit("import-preview", "/import/", shot=True, then=_preview(good)),
+        Visit("gias-import", "/import/gias/", shot=True),
+        Visit("gias-preview", "/import/gias/", shot=True, then=_gias_preview(gias_good)),
+        Visit("gias-preview-problems", "/import/gias/", shot=True, then=_gias_preview(gias_bad)),
     ]
 
 

@@ -159,7 +159,7 @@ def one_of_each(trust, cast, academy_a):
     from django.utils import timezone
 
     from core.models import PasswordChangeFailure
-    from kpis.models import NationalFigure, Return
+    from kpis.models import Inspection, NationalFigure, Return
     from papers.models import PublishedPack
     from plans.models import SuccessCriterion
 
@@ -168,6 +168,9 @@ def one_of_each(trust, cast, academy_a):
     NationalFigure.objects.create(kpi=kpi, period=period, value=Decimal("94"))
     KPIValue.objects.create(kpi=kpi, academy=academy_a, period=period, value=Decimal("95"))
     Return.objects.create(academy=academy_a, period=period)
+    Inspection.objects.create(
+        academy=academy_a, date=period.end_date, framework="four_point", grades={"overall": 2}
+    )
     objective = trust.objectives.first()
     SuccessCriterion.objects.create(objective=objective, text="Attendance above 95%")
     action = Action.objects.filter(objective__plan=trust).first()

@@ -15,14 +15,16 @@ from django.urls import reverse
 from academies.models import Academy
 from demo.values import generate_demo_values
 from kpis import ofsted
-from kpis.models import KPI, Inspection, KPIValue, Period
-from kpis.returns import ReturnError, record_inspection, sync_inspections
+from kpis.models import KPI, Inspection, KPIValue, Period, Term
+from kpis.returns import ReturnError, period_set_open, record_inspection, sync_inspections
 from spreadsheets.export import board_pack
 from spreadsheets.importer import apply_import, prepare_import
 
 RC = ofsted.REPORT_CARD
 AREAS6 = [k for k in ofsted.REPORT_CARD_AREAS if k not in ofsted.OPTIONAL_AREAS]
 SUMMER, SPRING = "2023-24-summer", "2023-24-spring"
+AUTUMN_25 = "2025-26-autumn"  # report cards began on 10 November 2025
+CARD_DAY = datetime.date(2025, 11, 20)
 
 
 def card(**changes: int) -> dict[str, int]:
@@ -40,28 +42,31 @@ def words(code: str, slug: str, period: str) -> str:
 
 @pytest.fixture
 def demo(trust, cast):
+    """The demo (2022/23 and 2023/24) and an open autumn 2025/26, the first term of report
+    cards."""
     generate_demo_values()
+    period_set_open(period=Period.objects.create(year_start=2025, term=Term.AUTUMN), is_open=True)
     return {a.slug: a for a in Academy.objects.all()}
 
 
 def test_a_report_card_shows_in_every_period_from_its_date_and_not_before(demo, cast):
     penn = demo["penn-hall-school"]
-    before = words("1.9", "penn-hall-school", SPRING)
+    before = words("1.9", "penn-hall-school", SUMMER)
     inspection = record_inspection(
         academy=penn,
-        date=datetime.date(2024, 5, 15),
+        date=CARD_DAY,
         framework=RC,
         grades=card(attendance_behaviour=4),
         safeguarding_met=True,
         user=cast["exec_head"],
     )
-    assert words("1.9", "penn-hall-school", SUMMER) == "Needs attention"
-    assert words("2.5", "penn-hall-school", SUMMER) == "Needs attention"
-    assert words("3.1", "penn-hall-school", SUMMER) == "Safeguarding met"
-    assert words("3.2", "penn-hall-school", SUMMER) == "Expected standard"
-    assert words("1.9", "penn-hall-school", SPRING) == before  # the older inspection still
+    assert words("1.9", "penn-hall-school", AUTUMN_25) == "Needs attention"
+    assert words("2.5", "penn-hall-school", AUTUMN_25) == "Needs attention"
+    assert words("3.1", "penn-hall-school", AUTUMN_25) == "Safeguarding met"
+    assert words("3.2", "penn-hall-school", AUTUMN_25) == "Expected standard"
+    assert words("1.9", "penn-hall-school", SUMMER) == before  # the older inspection still
     assert before.endswith("(pre-2025 grade)")
-    value = reading("1.9", "penn-hall-school", SUMMER)
+    value = reading("1.9", "penn-hall-school", AUTUMN_25)
     assert value.note == inspection.summary()
     assert "needs attention in attendance and behaviour" in value.note
     assert value.updated_by == cast["exec_head"] and not value.is_demo
@@ -78,8 +83,8 @@ def test_an_inspection_that_would_change_an_approved_return_is_refused_whole(dem
         record_inspection(
             academy=demo["aldersley-high-school"],
             date=datetime.date(2023, 12, 1),  # reaches the approved autumn return
-            framework=RC,
-            grades=card(achievement=5),
+            framework=ofsted.FOUR_POINT,
+            grades={"overall": 4},
             safeguarding_met=True,
             user=cast["central"],
         )
@@ -95,8 +100,8 @@ def test_an_inspection_that_would_change_a_closed_period_is_refused(demo, cast):
         record_inspection(
             academy=demo["penn-hall-school"],
             date=datetime.date(2024, 2, 1),  # spring is closed, Penn Hall's return submitted
-            framework=RC,
-            grades=card(),
+            framework=ofsted.FOUR_POINT,
+            grades={"overall": 2},
             safeguarding_met=True,
             user=cast["central"],
         )
@@ -116,7 +121,7 @@ def test_a_report_card_that_is_not_one_is_refused(demo, cast, grades, safeguardi
     with pytest.raises(ReturnError, match=message):
         record_inspection(
             academy=demo["penn-hall-school"],
-            date=datetime.date(2024, 5, 15),
+            date=CARD_DAY,
             framework=RC,
             grades=grades,
             safeguarding_met=safeguarding,
@@ -128,7 +133,7 @@ def test_a_head_records_only_their_own_academys_inspections(demo, cast):
     with pytest.raises(ReturnError, match="may not record inspections"):
         record_inspection(
             academy=demo["penn-hall-school"],
-            date=datetime.date(2024, 5, 15),
+            date=CARD_DAY,
             framework=RC,
             grades=card(),
             safeguarding_met=True,
@@ -136,9 +141,29 @@ def test_a_head_records_only_their_own_academys_inspections(demo, cast):
         )
 
 
+@pytest.mark.parametrize(
+    "framework, date, message",
+    [
+        (RC, datetime.date(2025, 11, 9), "Report cards began on 10 November 2025"),
+        (ofsted.FOUR_POINT, CARD_DAY, "Inspections from 10 November 2025 give report cards"),
+    ],
+)
+def test_the_date_says_which_framework_an_inspection_was_on(demo, cast, framework, date, message):
+    grades = card() if framework == RC else {"overall": 2}
+    with pytest.raises(ReturnError, match=message):
+        record_inspection(
+            academy=demo["penn-hall-school"],
+            date=date,
+            framework=framework,
+            grades=grades,
+            safeguarding_met=True,
+            user=cast["central"],
+        )
+
+
 def post_card(client, slug: str, **extra) -> object:
     data = {
-        "date": "2024-05-15",
+        "date": CARD_DAY.isoformat(),
         "framework": RC,
         "safeguarding": "1",
         **{f"rc_{key}": "3" for key in AREAS6},
@@ -152,10 +177,10 @@ def test_the_head_records_one_on_the_page_and_the_return_shows_it_read_only(demo
     response = post_card(client, "penn-hall-school", rc_inclusion="4")
     assert response.status_code == 302
     page = client.get(response["Location"]).content.decode()
-    assert "Inspection of 15 May 2024 recorded" in page
-    assert "15 May 2024 · Ofsted report card (from November 2025)" in page
+    assert "Inspection of 20 November 2025 recorded" in page
+    assert "20 November 2025 · Ofsted report card (from November 2025)" in page
     assert "<td>Needs attention</td>" in page
-    entry = client.get(reverse("entry:form", args=["penn-hall-school", SUMMER]))
+    entry = client.get(reverse("entry:form", args=["penn-hall-school", AUTUMN_25]))
     rows = {kpi.code: shown for kpi, shown, _judgement in entry.context["inspection_rows"]}
     assert rows == {
         "1.9": "Needs attention",
@@ -163,9 +188,9 @@ def test_the_head_records_one_on_the_page_and_the_return_shows_it_read_only(demo
         "3.1": "Safeguarding met",
         "3.2": "Expected standard",
     }
-    assert entry.context["inspection_in_force"].date == datetime.date(2024, 5, 15)
+    assert entry.context["inspection_in_force"].date == CARD_DAY
     text = entry.content.decode()
-    assert "From Ofsted inspections" in text and "15 May 2024" in text
+    assert "From Ofsted inspections" in text and "20 November 2025" in text
     assert not any(
         f"value_{KPI.objects.get(code=c).pk}" in entry.context["form"].fields for c in rows
     )
@@ -175,7 +200,7 @@ def test_a_refused_inspection_on_the_page_says_why_and_records_nothing(demo, cli
     response = post_card(client_for("head_a"), "aldersley-high-school", date="2023-12-01")
     assert response.status_code == 400
     assert "Nothing was recorded" in response.content.decode()
-    assert "2023/24 Autumn return is approved" in response.content.decode()
+    assert "Report cards began on 10 November 2025" in response.content.decode()
     assert not Inspection.objects.filter(date=datetime.date(2023, 12, 1)).exists()
 
 
@@ -265,7 +290,7 @@ def test_an_inspections_sheet_records_a_new_report_card(demo, cast):
     sheet = book["Inspections"]
     header = [c.value for c in sheet[1]]
     row = [""] * len(header)
-    row[0], row[1], row[2] = "Penn Hall School", datetime.date(2024, 5, 15), "Report card"
+    row[0], row[1], row[2] = "Penn Hall School", CARD_DAY, "Report card"
     for key in AREAS6:
         row[header.index(ofsted.REPORT_CARD_AREAS[key])] = "Expected standard"
     row[header.index("Inclusion")] = "Urgent improvement"
@@ -276,8 +301,8 @@ def test_an_inspections_sheet_records_a_new_report_card(demo, cast):
     assert [i.academy.slug for i in preview.inspections.creates] == ["penn-hall-school"]
     counts = apply_import(preview, user=cast["admin"])
     assert counts["inspections_recorded"] == 1
-    assert words("1.9", "penn-hall-school", SUMMER) == "Urgent improvement"
-    recorded = Inspection.objects.get(academy__slug="penn-hall-school", date="2024-05-15")
+    assert words("1.9", "penn-hall-school", AUTUMN_25) == "Urgent improvement"
+    recorded = Inspection.objects.get(academy__slug="penn-hall-school", date=CARD_DAY)
     assert recorded.grades["inclusion"] == 5 and recorded.safeguarding_met is True
 
 
@@ -348,3 +373,19 @@ def test_an_inspection_kpis_chart_plots_its_rating_in_words_never_the_codes(demo
     assert ">13</text>" not in svg and ">14</text>" not in svg
     assert "Latest: Needs attention (Amber)" in svg
     assert "axis reversed" not in svg
+
+
+def test_the_trusts_share_chart_runs_up_to_100_percent_and_is_never_reversed(demo):
+    # Two bugs this pins (grade KPIs had them too): the trust's share took the KPI's own
+    # "lower is better", so its chart was upside down, and its amber band's far edge
+    # (100% + one academy's share) stretched the axis to 200%.
+    from board.charts import REVERSED_NOTE, series_chart
+    from kpis.selectors import PeriodIndex, kpi_history, trust_series
+
+    periods = PeriodIndex()
+    kpi = KPI.objects.get(code="1.9")
+    trust = trust_series(kpi, kpi_history(kpi, periods), periods)
+    chart = series_chart(trust, periods.periods)
+    svg = str(chart.svg)
+    assert REVERSED_NOTE not in svg and not chart.lower_is_better
+    assert ">100%</text>" in svg and ">200%</text>" not in svg
