@@ -64,6 +64,11 @@ PAPER_MARKING = os.environ.get("TRUSTPLAN_PAPER_MARKING", "Official – sensitiv
 # the demo's five: under 3 s); a larger pack is published by central team or made by
 # `manage.py export_board_pack --format pdf` (bench/run.py measures the full-scale pack).
 TRUSTPLAN_PACK_WEB_MAX_ACADEMIES = int(os.environ.get("TRUSTPLAN_PACK_WEB_MAX_ACADEMIES", "15"))
+# Above this many academies (in the reader's scope) the board opens by academy group: one
+# column per group plus the trust's on the matrix, groups first on a KPI's page, exceptions
+# counted by group and academy on the overview; a group's academies on request. At or below
+# it, every academy has its own column as before.
+TRUSTPLAN_GROUP_COLUMNS_ABOVE = int(os.environ.get("TRUSTPLAN_GROUP_COLUMNS_ABOVE", "20"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,6 +99,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Compresses pages (the full-scale board's HTML shrinks about tenfold); before every
+    # middleware that reads or changes the body. BREACH: the CSRF token is masked anew on
+    # every response (Django's own mitigation) and no other secret is echoed from a request.
+    "django.middleware.gzip.GZipMiddleware",
     "csp.middleware.CSPMiddleware",
     # 400 for a NUL character anywhere in the request, before anything is looked up or saved
     # (PostgreSQL refuses NUL in text); after the two above so the answer has their headers.
@@ -174,7 +183,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Each process keeps its own copies of the board's rendered fragments; they are keyed by a
-# version token in the database, so no process can serve a stale one (kpis/cache.py).
+# version token in the database, so no process can serve a stale one (kpis/cache.py). With
+# REDIS_URL (redis://host:6379/0) every worker of every app server shares one Redis instead.
+REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": {
         # Per process, bounded in bytes too (core.cache); what it holds is keyed by version
@@ -187,6 +198,13 @@ CACHES = {
         },
     }
 }
+if REDIS_URL:
+    CACHES["default"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # Keys of one trustplan apart from anything else kept in the same Redis.
+        "KEY_PREFIX": os.environ.get("TRUSTPLAN_CACHE_PREFIX", "trustplan"),
+    }
 
 # Argon2 first (argon2-cffi); older hashes still verify and are upgraded at the next login.
 PASSWORD_HASHERS = [
