@@ -145,3 +145,81 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     folded = {choice.casefold(): choice for choice in choices}
     close = difflib.get_close_matches(word.casefold().strip(), list(folded), n=1, cutoff=0.6)
     return folded[close[0]] if close else None
+
+
+_STRONG_OWNER_SEPARATORS = re.compile(r"\s*(?:[,;/&+]|\band\b|\s{2,})\s*", re.IGNORECASE)
+_OWNER_CODE = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+_BODY_WORDS = re.compile(
+    r"\b(boards?|(?:sub[- ]?)?committees?|governors?|governing|lgbs?|trustees?|members)\b",
+    re.IGNORECASE,
+)
+
+
+def split_owner_text(text: str | None, known: Mapping[str, str]) -> tuple[list[str], list[str]]:
+    """An owner cell read as parse_owner_codes reads it, but keeping what it does not know:
+    (known owners' codes, unknown parts). An unknown part runs to the next comma, semicolon,
+    slash, "and", run of spaces or known owner, so a new body's name ("Head of School") stays
+    whole; a part made only of initials ("ABC DEF") is one owner per word."""
+    text = (text or "").strip()
+    lookup = {" ".join(key.split()).casefold(): code for key, code in known.items() if key.strip()}
+    spellings = sorted(lookup, key=len, reverse=True)
+    folded = text.casefold()
+    codes: list[str] = []
+    unknown: list[str] = []
+    pending = ""
+
+    def flush() -> None:
+        nonlocal pending
+        part = pending.strip(" ,;/&+")
+        pending = ""
+        if not part:
+            return
+        words = part.split()
+        found = words if all(_OWNER_CODE.fullmatch(w) for w in words) else [part]
+        unknown.extend(word for word in found if word not in unknown)
+
+    position = 0
+    while position < len(text):
+        separator = _STRONG_OWNER_SEPARATORS.match(text, position)
+        if separator and separator.end() > position:
+            flush()
+            position = separator.end()
+            continue
+        at_word = position == 0 or not text[position - 1].isalnum()
+        for spelling in spellings if at_word else ():
+            end = position + len(spelling)
+            if folded.startswith(spelling, position) and (
+                end == len(text) or not text[end].isalnum()
+            ):
+                flush()
+                if lookup[spelling] not in codes:
+                    codes.append(lookup[spelling])
+                position = end
+                break
+        else:
+            pending += text[position]
+            position += 1
+    flush()
+    return codes, unknown
+
+
+def new_owner_for(part: str, taken: Iterable[str]) -> tuple[str, str, str]:
+    """(code, name, kind) of the owner an unknown part would be created as: initials such as
+    "ABC" are a person's code; a longer name is kept as the name, its code the name itself
+    when it fits (20 characters) or else its initials, made unique against ``taken``."""
+    taken_folded = {code.casefold() for code in taken}
+    kind = "body" if _BODY_WORDS.search(part) else "person"
+    if _OWNER_CODE.fullmatch(part):
+        return part, "", kind
+    name = part
+    if len(part) <= 20:
+        code = part
+    else:
+        code = "".join(word[0] for word in re.findall(r"[A-Za-z0-9]+", part)).upper()[:16] or "OWN"
+        if kind == "person":
+            kind = "team"
+    base, suffix = code, 2
+    while code.casefold() in taken_folded:
+        code = f"{base[:17]}{suffix}"
+        suffix += 1
+    return code, name, kind

@@ -440,29 +440,115 @@ def apply_plan_sheet(result: PlanImport, *, user: User) -> dict[str, int]:
     """
     if not result.has_changes:
         return {}
-    plan = result.plan or _plan_from_sheet(result)
+    if result.unknown_owners and not result.create_owners:
+        names = ", ".join(f"“{o.text}”" for o in result.unknown_owners.values())
+        raise ReferenceError(f"unknown owners {names}: let the import create them, or correct them")
     history = {
         "default_user": user,
-        "default_change_reason": f"Imported from sheet {result.sheet}"[:100],
+        "default_change_reason": (result.reason or f"Imported from sheet {result.sheet}")[:100],
     }
+    owners_created = _sheet_owners(result)
+    counts = {}
+    if result.plan is None:
+        plan = result.plan = _plan_from_sheet(result, history)
+        counts["plans_created"] = 1
+    else:
+        plan = result.plan
+        require_editable(plan)
+        if result.introduction and norm(result.introduction) != norm(plan.introduction):
+            plan.introduction = result.introduction
+            plan._history_user = user
+            plan._change_reason = history["default_change_reason"]
+            plan.save(update_fields=["introduction"])
+            counts["plans_updated"] = 1
     objectives, objectives_created = _sheet_objectives(plan, result, history)
     aims, aims_created = _sheet_aims(plan, objectives, result, history)
     actions_created, actions_updated = _sheet_actions(plan, objectives, aims, result, history)
+    criteria_created = _sheet_criteria(objectives, aims, result)
     bump_plan_version()  # bulk writes send no signals
-    return {
-        "objectives_created": objectives_created,
-        "aims_created": aims_created,
-        "actions_created": actions_created,
-        "actions_updated": actions_updated,
-    }
-
-
-def _plan_from_sheet(result: PlanImport) -> Plan:
-    """The active plan a sheet creates when there is none (its years from the sheet's title)."""
-    start, end = result.years
-    return Plan.objects.create(
-        title=result.title, start_year=start, end_year=end, status=PlanStatus.ACTIVE
+    counts.update(
+        {
+            "owners_created": owners_created,
+            "objectives_created": objectives_created,
+            "aims_created": aims_created,
+            "actions_created": actions_created,
+            "actions_updated": actions_updated,
+            "success_criteria_created": criteria_created,
+        }
     )
+    if not result.unknown_owners:
+        del counts["owners_created"]
+    if not any(o.groups for o in result.objectives):
+        del counts["success_criteria_created"]
+    return counts
+
+
+def _plan_from_sheet(result: PlanImport, history: dict) -> Plan:
+    """The plan an import creates: a draft with the document's introduction and labels
+    (result.new_plan), or the active plan a sheet creates when there is none (its years from
+    the sheet's title)."""
+    start, end = result.years
+    plan = Plan(title=result.title, start_year=start, end_year=end, status=PlanStatus.ACTIVE)
+    if result.new_plan:
+        plan.status = PlanStatus.DRAFT
+        plan.introduction = result.introduction
+        plan.objective_label = result.objective_label or "Strategic objective"
+        plan.aim_label = result.aim_label or "Aim"
+    plan._history_user = history["default_user"]
+    plan._change_reason = history["default_change_reason"]
+    plan.save()
+    return plan
+
+
+def _sheet_owners(result: PlanImport) -> int:
+    """Create the owners the import found unknown and was allowed to create."""
+    if not result.unknown_owners:
+        return 0
+    Owner.objects.bulk_create(
+        [Owner(code=o.code, name=o.name, kind=o.kind) for o in result.unknown_owners.values()]
+    )
+    return len(result.unknown_owners)
+
+
+def _sheet_criteria(
+    objectives: dict[int, StrategicObjective], aims: dict[tuple[int, str], Aim], result: PlanImport
+) -> int:
+    """Create the success criteria of the import's groups that their objective lacks, after
+    its last, linked to the group's aims; how many were created."""
+    rows = [(row, group) for row in result.objectives for group in row.groups if group.criteria]
+    if not rows:
+        return 0
+    ids = [objectives[row.number].pk for row, _ in rows]
+    existing: set[tuple[int, str]] = set()
+    last: dict[int, int] = {}
+    for objective_id, text, position in SuccessCriterion.objects.filter(
+        objective_id__in=ids
+    ).values_list("objective_id", "text", "position"):
+        existing.add((objective_id, norm(text)))
+        last[objective_id] = max(last.get(objective_id, 0), position)
+    new: list[tuple[SuccessCriterion, list[Aim]]] = []
+    for row, group in rows:
+        objective = objectives[row.number]
+        group_aims = [aims[(objective.pk, norm(a.title))] for a in group.aims]
+        for text in group.criteria:
+            if (objective.pk, norm(text)) in existing:
+                continue
+            existing.add((objective.pk, norm(text)))
+            last[objective.pk] = last.get(objective.pk, 0) + 1
+            criterion = SuccessCriterion(
+                objective=objective, position=last[objective.pk], text=text
+            )
+            new.append((criterion, group_aims))
+    SuccessCriterion.objects.bulk_create([criterion for criterion, _ in new])
+    through = SuccessCriterion.aims.through
+    through.objects.bulk_create(
+        [
+            through(successcriterion_id=criterion.pk, aim_id=aim.pk)
+            for criterion, group_aims in new
+            for aim in group_aims
+        ]
+    )
+    return len(new)
 
 
 def _sheet_objectives(
@@ -534,7 +620,18 @@ def _sheet_actions(
         last_position[action.objective_id] = max(
             last_position.get(action.objective_id, 0), action.position
         )
-    new, kept = [], []  # (action, its aim, its row); (action, its row)
+    new, kept = [], []  # (action, its aims, its row); (action, its row)
+    widened: list[tuple[Action, list[Aim]]] = []  # a group's action serving more aims now
+
+    def add(objective: StrategicObjective, action_aims: list[Aim], action_row: ActionRow) -> None:
+        last_position[objective.pk] = last_position.get(objective.pk, 0) + 1
+        action = Action(
+            objective=objective,
+            position=last_position[objective.pk],
+            description=action_row.description,
+        )
+        new.append((action, action_aims, action_row))
+
     for row in result.objectives:
         objective = objectives[row.number]
         for aim_row in row.aims:
@@ -544,22 +641,43 @@ def _sheet_actions(
                 if action is not None:
                     kept.append((action, action_row))
                     continue
-                last_position[objective.pk] = last_position.get(objective.pk, 0) + 1
-                action = Action(
-                    objective=objective,
-                    position=last_position[objective.pk],
-                    description=action_row.description,
-                )
-                new.append((action, aim, action_row))
+                add(objective, [aim], action_row)
+        for group in row.groups:
+            group_aims = [aims[(objective.pk, norm(a.title))] for a in group.aims]
+            for action_row in group.actions:
+                action = existing.get((group_aims[0].pk, norm(action_row.description)))
+                if action is None:
+                    add(objective, group_aims, action_row)
+                    continue
+                missing = [a for a in group_aims if a not in set(action.aims.all())]
+                if missing:
+                    widened.append((action, missing))
     if new:
         bulk_create_with_history([action for action, _, _ in new], Action, **history)
+        named = _academy_matcher()
+        Action.academies.through.objects.bulk_create(
+            [
+                Action.academies.through(action_id=action.pk, academy_id=academy_id)
+                for action, _, _ in new
+                for academy_id in named(action.description)
+            ]
+        )
     changed = [(action, row) for action, row in kept if action_links(action) != row.links()]
     _sheet_links(new, changed, history)
-    return len(new), len(changed)
+    if widened:
+        Action.aims.through.objects.bulk_create(
+            [
+                Action.aims.through(action_id=action.pk, aim_id=aim.pk)
+                for action, missing in widened
+                for aim in missing
+            ],
+            ignore_conflicts=True,
+        )
+    return len(new), len(changed) + len(widened)
 
 
 def _sheet_links(
-    new: list[tuple[Action, Aim, ActionRow]],
+    new: list[tuple[Action, list[Aim], ActionRow]],
     changed: list[tuple[Action, ActionRow]],
     history: dict,
 ) -> None:
@@ -588,8 +706,8 @@ def _sheet_links(
             through["kpis"](action_id=action.pk, kpi_id=kpi_ids[code]) for code in action_row.kpis
         )
 
-    for action, aim, action_row in new:
-        rows["aims"].append(through["aims"](action_id=action.pk, aim_id=aim.pk))
+    for action, action_aims, action_row in new:
+        rows["aims"].extend(through["aims"](action_id=action.pk, aim_id=a.pk) for a in action_aims)
         link(action, action_row)
     for action, action_row in changed:
         link(action, action_row)

@@ -1,6 +1,6 @@
-"""A plan sheet as read from a workbook: the rows spreadsheets.plan_sheet reads and
-plans.services.apply_plan_sheet writes (here, below both, so the plan never imports the
-spreadsheets app)."""
+"""A plan as read from a workbook's plan sheet or a Word document: the rows
+spreadsheets.plan_sheet and spreadsheets.plan_document read and plans.services.apply_plan_sheet
+writes (here, below both, so the plan never imports the spreadsheets app)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,22 @@ from plans.models import Action, Plan
 def norm(text: str) -> str:
     """Text as a sheet's rows are matched with the plan: case and spacing ignored."""
     return " ".join((text or "").split()).casefold()
+
+
+# Latin letters' look-alikes (Cyrillic and Greek) that a header typed on another keyboard
+# layout carries: the 2019–2022 seed's "КРІ" is Cyrillic К, Р and І.
+_LOOKALIKES = str.maketrans(
+    "АВСЕНІЈКМОРЅТХУаеіјорсѕухΑΒΕΗΙΚΜΝΟΡΤΥΧΖοι",
+    "ABCEHIJKMOPSTXYaeijopcsyxABEHIKMNOPTYXZoi",
+)
+
+
+def header_norm(text: str) -> str:
+    """A header cell as headers are recognised: norm(), Latin look-alikes read as Latin, and
+    trailing punctuation and a plural's (s) dropped ("Action(s):" is "action")."""
+    text = norm((text or "").translate(_LOOKALIKES))
+    text = text.replace("(s)", "s").rstrip(" :.*")
+    return text
 
 
 Links = tuple[set[str], set[str], set[str]]
@@ -35,6 +51,17 @@ class AimRow:
     row: int
     title: str
     actions: list[ActionRow] = field(default_factory=list)
+    number: str = ""  # as the document states it ("1.2"); "" where it states none
+
+
+@dataclass
+class GroupRow:
+    """Actions and success criteria stated once for several aims (the 2019–2022 layout)."""
+
+    row: int
+    aims: list[AimRow]
+    actions: list[ActionRow] = field(default_factory=list)
+    criteria: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -43,6 +70,19 @@ class ObjectiveRow:
     number: int
     title: str
     aims: list[AimRow] = field(default_factory=list)
+    groups: list[GroupRow] = field(default_factory=list)
+
+
+@dataclass
+class UnknownOwner:
+    """An owner a file names that trustplan does not have, and what creating it would make."""
+
+    text: str  # as the file writes it
+    code: str  # the code it would be created with
+    name: str
+    kind: str
+    closest: str | None  # the known owner it looks most like
+    places: list[str] = field(default_factory=list)  # where the file names it
 
 
 @dataclass
@@ -53,6 +93,16 @@ class PlanImport:
     plan: Plan | None = None
     years: tuple[int, int] | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    # A Word document or import_plan: a new draft plan (title, years, introduction, labels)
+    # instead of the active plan, or the `plan` named; the reason history records.
+    new_plan: bool = False
+    introduction: str = ""
+    objective_label: str = ""
+    aim_label: str = ""
+    reason: str = ""
+    notes: list = field(default_factory=list)  # what was ambiguous, and what was assumed
+    unknown_owners: dict[str, UnknownOwner] = field(default_factory=dict)  # by code
+    create_owners: bool = False  # the administrator lets the import create them
 
     @property
     def has_changes(self) -> bool:

@@ -15,11 +15,12 @@ class Problem:
     row: int | None
     column: str | None
     message: str
+    document: bool = False  # a Word document's: `sheet` is "Table 2" or "Text before table 1"
 
     def __str__(self) -> str:
         if not self.sheet:  # the file as a whole
             return self.message
-        where = f"Sheet “{self.sheet}”"
+        where = self.sheet if self.document else f"Sheet “{self.sheet}”"
         if self.row:
             where += f", row {self.row}"
         if self.column:
