@@ -1,6 +1,6 @@
 from django.urls import path
 
-from spreadsheets import gias_views, views
+from spreadsheets import gias_views, plan_views, views
 
 app_name = "imports"
 
@@ -14,6 +14,10 @@ urlpatterns = [
     path("gias/", gias_views.upload, name="gias_upload"),
     path("gias/confirm/", gias_views.confirm, name="gias_confirm"),
     path("gias/cancel/", gias_views.cancel, name="gias_cancel"),
+    # A development plan from Word (.docx) or a plan sheet (spreadsheets.plan_document).
+    path("plan/", plan_views.upload, name="plan_upload"),
+    path("plan/confirm/", plan_views.confirm, name="plan_confirm"),
+    path("plan/cancel/", plan_views.cancel, name="plan_cancel"),
 ]
 
 # Under /kpis/ with the board's matrix (namespace kpis:, put together by the root URLconf).

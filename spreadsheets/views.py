@@ -77,6 +77,11 @@ class UploadForm(forms.Form):
             check_size(upload.size)
         except WorkbookRefused as error:
             raise forms.ValidationError(str(error)) from error
+        if upload.name.lower().endswith((".docx", ".doc")):
+            raise forms.ValidationError(
+                "This is a Word document: import a development plan from Word at "
+                "/import/plan/ (Import a development plan)."
+            )
         return upload
 
 

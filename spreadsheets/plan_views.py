@@ -1,0 +1,243 @@
+"""Plan import for administrators: a Word document (.docx) or a plan sheet workbook into a new
+draft plan or an existing plan — upload, preview the plan's tree, confirm (spreadsheets.
+plan_document).
+
+As the workbook import (spreadsheets.views): the upload waits under TRUSTPLAN_IMPORT_DIR
+(core.staging) under a random token kept in the session; confirming reads it again and applies
+it in one transaction, or nothing if it no longer reads cleanly. Owners the file names that
+trustplan lacks are created only when the administrator ticks the box in the preview.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django import forms
+from django.contrib import messages
+from django.db import IntegrityError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core import staging
+from core.http import form_data
+from core.workbook import WorkbookRefused, check_size
+from plans.models import Plan, PlanStatus
+from plans.references import ReferenceError
+from plans.services import PlanArchived
+from spreadsheets.plan_document import (
+    aim_number,
+    apply_plan_import,
+    parse_years,
+    prepare_plan_import,
+)
+from spreadsheets.views import CONFIRM_PROBLEMS_SHOWN, counts_in_words, import_permission_required
+
+SESSION_KEY = "plan_import"
+NEW, EXISTING = "new", "existing"
+
+
+class PlanUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Development plan: Word document (.docx) or plan sheet workbook (.xlsx)",
+        widget=forms.ClearableFileInput(attrs={"accept": ".docx,.xlsx"}),
+    )
+    into = forms.ChoiceField(
+        label="Import it into",
+        choices=[(NEW, "A new draft plan"), (EXISTING, "An existing plan (add and update)")],
+        initial=NEW,
+        widget=forms.RadioSelect,
+    )
+    title = forms.CharField(
+        label="New plan's title",
+        max_length=200,
+        required=False,
+        help_text="Blank: the document's first line.",
+    )
+    years = forms.CharField(
+        label="New plan's years",
+        max_length=20,
+        required=False,
+        help_text="Such as 2023-2024 or 2019-2022. Blank: the years the title gives.",
+    )
+    plan = forms.ModelChoiceField(
+        label="Existing plan",
+        queryset=Plan.objects.none(),
+        required=False,
+        empty_label="Choose a plan",
+        help_text="Archived plans are not listed: they are kept as they were.",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["plan"].queryset = Plan.objects.exclude(status=PlanStatus.ARCHIVED)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        try:
+            check_size(upload.size)
+        except WorkbookRefused as error:
+            raise forms.ValidationError(str(error)) from error
+        return upload
+
+    def clean_years(self):
+        text = self.cleaned_data["years"].strip()
+        if text and parse_years(text) is None:
+            raise forms.ValidationError("Give the first and last year, such as 2023-2024.")
+        return text
+
+    def clean(self):
+        data = super().clean()
+        if data.get("into") == EXISTING and not data.get("plan"):
+            self.add_error("plan", "Choose the plan to add to and update.")
+        return data
+
+
+def _pending(request: HttpRequest, token: str) -> dict | None:
+    pending = request.session.get(SESSION_KEY) or {}
+    if not pending or not token or pending.get("token") != token:
+        return None
+    return pending
+
+
+def _forget(request: HttpRequest) -> dict:
+    """Drop the plan import waiting in this session, and its staged file; what it was."""
+    pending = request.session.pop(SESSION_KEY, None) or {}
+    if pending.get("token"):
+        staging.discard(pending["token"])
+    return pending
+
+
+def _prepare(data: bytes, pending: dict, *, create_owners: bool = False):
+    plan = Plan.objects.filter(pk=pending["plan"]).first() if pending.get("plan") else None
+    if pending.get("plan") and plan is None:
+        return None  # deleted since the preview
+    years = parse_years(pending.get("years") or "")
+    return prepare_plan_import(
+        data,
+        pending["filename"],
+        title=pending.get("title", ""),
+        years=years,
+        plan=plan,
+        create_owners=create_owners,
+    )
+
+
+def _render_preview(request, preview, token: str, status: int = 200) -> HttpResponse:
+    result = preview.result
+    return render(
+        request,
+        "spreadsheets/plan_preview.html",
+        {
+            "preview": preview,
+            "token": token,
+            "changes": counts_in_words(result.counts) if result else [],
+            "tree": _tree(result) if result else [],
+            "objective_label": (result.objective_label if result else "") or "Strategic objective",
+        },
+        status=status,
+    )
+
+
+def _tree(result) -> list[dict]:
+    """The plan the file holds, for the template: objectives, their aims numbered with their
+    actions, and their groups (actions and success criteria serving several aims)."""
+    objectives = []
+    for objective in result.objectives:
+        aims = [
+            {"number": f"{objective.number}.{position}", "row": aim}
+            for position, aim in enumerate(objective.aims, start=1)
+        ]
+        groups = [
+            {"numbers": [aim_number(objective, aim) for aim in group.aims], "row": group}
+            for group in objective.groups
+        ]
+        objectives.append({"row": objective, "aims": aims, "groups": groups})
+    return objectives
+
+
+@import_permission_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    form = PlanUploadForm(*form_data(request, files=True))
+    if request.method == "POST":
+        _forget(request)  # a new upload replaces the one waiting
+        staging.purge_expired_quietly()
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        data = upload_file.read()
+        existing = form.cleaned_data["into"] == EXISTING
+        pending = {
+            "filename": Path(upload_file.name).name[:200],
+            "plan": form.cleaned_data["plan"].pk if existing else None,
+            "title": "" if existing else form.cleaned_data["title"].strip(),
+            "years": "" if existing else form.cleaned_data["years"],
+        }
+        preview = _prepare(data, pending)
+        token = ""
+        if preview.ok and preview.has_changes:
+            token = staging.stage(data)
+            request.session[SESSION_KEY] = {**pending, "token": token}
+        return _render_preview(request, preview, token)
+    return render(
+        request,
+        "spreadsheets/plan_upload.html",
+        {"form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@import_permission_required
+@require_POST
+def confirm(request: HttpRequest) -> HttpResponse:
+    token = request.POST.get("token", "")
+    pending = _pending(request, token)
+    data = staging.read(token) if pending else None
+    if data is None:
+        if pending:
+            _forget(request)
+        messages.error(request, "That plan import is no longer waiting: upload the file again.")
+        return redirect("imports:plan_upload")
+    create_owners = request.POST.get("create_owners") == "on"
+    preview = _prepare(data, pending, create_owners=create_owners)
+    if preview is not None and preview.ok and preview.needs_owner_consent:
+        # Still waiting: the administrator ticks the box, or corrects the document.
+        messages.error(
+            request,
+            "The file names owners trustplan does not have: tick “Create these owners” to "
+            "create them, or correct the file and upload it again. Nothing was written.",
+        )
+        return _render_preview(request, preview, token, status=400)
+    _forget(request)  # applied or refused below: to try again, upload it again
+    if preview is None or not preview.ok:
+        messages.error(
+            request,
+            "The plan changed since the preview and the file no longer imports cleanly; "
+            "nothing was written. Upload it again to see why.",
+        )
+        for problem in (preview.problems if preview else [])[:CONFIRM_PROBLEMS_SHOWN]:
+            messages.error(request, str(problem))
+        return redirect("imports:plan_upload")
+    try:
+        counts = apply_plan_import(preview, user=request.user)
+    except (PlanArchived, ReferenceError, IntegrityError) as error:
+        messages.error(request, f"Nothing was imported: {error}")
+        return redirect("imports:plan_upload")
+    plan = preview.result.plan
+    summary = "; ".join(counts_in_words(counts)) or "no changes"
+    messages.success(request, f"Imported {pending['filename']} into “{plan}”: {summary}.")
+    return redirect(f"{reverse('plans:plan')}?plan={plan.pk}")
+
+
+@import_permission_required
+@require_POST
+def cancel(request: HttpRequest) -> HttpResponse:
+    """Abandon the plan import waiting in this session: its staged file goes, nothing written."""
+    pending = _pending(request, request.POST.get("token", ""))
+    if pending is None:
+        messages.info(request, "No plan import of yours is waiting.")
+    else:
+        _forget(request)
+        messages.info(request, f"Import of {pending['filename']} cancelled: nothing was written.")
+    return redirect("imports:plan_upload")
