@@ -140,6 +140,9 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "imports:gias_upload": (admin_only(200), admin_only(400)),
     "imports:gias_confirm": (admin_only(405), admin_only(302)),  # nothing waiting: a message
     "imports:gias_cancel": (admin_only(405), admin_only(302)),  # nothing waiting: a message
+    "imports:plan_upload": (admin_only(200), admin_only(400)),
+    "imports:plan_confirm": (admin_only(405), admin_only(302)),  # nothing waiting: a message
+    "imports:plan_cancel": (admin_only(405), admin_only(302)),  # nothing waiting: a message
     # Published packs: trustees, central team and administrators read every one; governors
     # and heads only their academies' bodies' (the cast's: Moreton's governor and head), never
     # the Trust Board's; anything out of scope is a 404. Central team publish.
