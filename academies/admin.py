@@ -1,6 +1,7 @@
 from django.contrib import admin
+from import_export import fields, widgets
 
-from academies.models import Academy, Owner, RoleAssignment
+from academies.models import Academy, AcademyGroup, Owner, RoleAssignment
 from academies.permissions import may_import
 from core.admin import ImportExportAdmin, SafeModelResource
 
@@ -18,6 +19,14 @@ class TrustModelAdmin(ImportExportAdmin):
 
 
 class AcademyResource(SafeModelResource):
+    # The group by its name ("North hub"), as a trust's own list names it; an unknown name is
+    # that row's error (groups are created first, in the admin or their own import).
+    group = fields.Field(
+        attribute="group",
+        column_name="group",
+        widget=widgets.ForeignKeyWidget(AcademyGroup, field="name"),
+    )
+
     class Meta:
         model = Academy
         import_id_fields = ["slug"]
@@ -31,9 +40,17 @@ class AcademyResource(SafeModelResource):
             "establishment_type",
             "open_date",
             "joined_trust",
+            "group",
             "is_active",
             "position",
         ]
+
+
+class AcademyGroupResource(SafeModelResource):
+    class Meta:
+        model = AcademyGroup
+        import_id_fields = ["slug"]
+        fields = ["slug", "name", "position"]
 
 
 class OwnerResource(SafeModelResource):
@@ -51,10 +68,41 @@ class RoleAssignmentResource(SafeModelResource):
 @admin.register(Academy)
 class AcademyAdmin(TrustModelAdmin):
     resource_classes = [AcademyResource]
-    list_display = ["name", "short_name", "urn", "phase", "pupils_on_roll", "is_active", "position"]
-    list_filter = ["phase", "is_active"]
+    list_display = [
+        "name",
+        "short_name",
+        "urn",
+        "phase",
+        "group",
+        "pupils_on_roll",
+        "is_active",
+        "position",
+    ]
+    list_filter = ["phase", "group", "is_active"]
+    list_select_related = ["group"]
     search_fields = ["name", "short_name", "urn"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+class GroupMembersInline(admin.TabularInline):
+    model = Academy
+    fields = ["name", "phase", "is_active"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False  # an academy joins a group from its own page (its "group" field)
+
+
+@admin.register(AcademyGroup)
+class AcademyGroupAdmin(TrustModelAdmin):
+    resource_classes = [AcademyGroupResource]
+    list_display = ["name", "position"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [GroupMembersInline]
 
 
 @admin.register(Owner)

@@ -15,9 +15,28 @@ class Phase(models.TextChoices):
     ALTERNATIVE = "alternative", "Alternative provision"
 
 
+class AcademyGroup(models.Model):
+    """A region or hub of the trust's academies (one level; an academy is in at most one).
+
+    Large trusts read their board by group first: above settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE
+    active academies the matrix opens with one column per group (kpis.selectors), each group's
+    figure aggregated and judged like the trust column."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Column order on the board.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class AcademyQuerySet(models.QuerySet):
     def active(self) -> "AcademyQuerySet":
-        return self.filter(is_active=True)
+        """The active academies, each with its group (the board's group columns need it)."""
+        return self.filter(is_active=True).select_related("group")
 
 
 class Academy(models.Model):
@@ -53,6 +72,14 @@ class Academy(models.Model):
         null=True,
         blank=True,
         help_text="From the GIAS academies and trusts links file (Joined date), or typed.",
+    )
+    group = models.ForeignKey(
+        AcademyGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="academies",
+        help_text="The region or hub the academy belongs to, if the trust uses them.",
     )
     is_active = models.BooleanField(default=True)
     position = models.PositiveSmallIntegerField(

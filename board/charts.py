@@ -486,10 +486,14 @@ def _as_ratings(points: Sequence[Point]) -> tuple[Point, ...]:
 def series_chart(series, periods: Sequence, *, title: str = "") -> Chart:
     """The trend chart of one KPI for one academy (or the trust: series.academy is None)."""
     kpi = series.kpi
-    name = series.academy.name if series.academy else "Trust"
+    group = getattr(series, "group", None)
+    name = series.academy.name if series.academy else group.name if group else "Trust"
     title = title or f"{kpi.code} {kpi.name}: {name}"
     points = tuple(series_points(series, periods))
-    identifier = chart_id(kpi.code, series.academy.slug if series.academy else None)
+    identifier = chart_id(
+        kpi.code,
+        series.academy.slug if series.academy else f"group-{group.slug}" if group else None,
+    )
     measure = series.cells[0].measure if series.cells else kpi.measure
     lower_is_better = kpi.lower_is_better
     if series.academy is None and kpi.aggregation in rag.SHARES:

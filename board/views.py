@@ -36,6 +36,7 @@ from kpis.models import KPI, Area, Inspection, Period, Return, ReturnStatus
 from kpis.selectors import (
     PeriodIndex,
     academy_scorecard,
+    board_groups,
     board_matrix,
     kpi_history,
     kpi_rule,
@@ -183,6 +184,23 @@ def _exceptions_context(board, visible: set[int] | None, period, today: date) ->
     if board is None:
         return {"groups": [], "unsubmitted": [], "period": period}
     scoped = board.restricted_to(visible)
+    if board.groups and len(scoped.academies) > settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE:
+        # A large trust: thousands of cells would be listed; counts by group and academy,
+        # each linking to its cells in the matrix, and the trust's own exceptions with the
+        # most relevant plan action linked to each (the same two queries as below).
+        trust_rows = [row for row in scoped.rows if row.trust.is_exception]
+        linked = kpi_actions(row.kpi.pk for row in trust_rows)
+        return {
+            "summary": exception_summary(scoped),
+            "trust_rows": [
+                (row, (most_relevant_first(linked[row.kpi.pk], today) or [None])[0])
+                if linked.get(row.kpi.pk)
+                else (row, None)
+                for row in trust_rows
+            ],
+            "unsubmitted": scoped.unsubmitted(),
+            "period": period,
+        }
     groups: dict[int, ExceptionGroup] = {}
     for row, cell in scoped.exceptions():
         group = groups.setdefault(row.kpi.pk, ExceptionGroup(row.kpi))
@@ -206,6 +224,71 @@ def _exceptions_context(board, visible: set[int] | None, period, today: date) ->
     return {"groups": list(groups.values()), "unsubmitted": scoped.unsubmitted(), "period": period}
 
 
+@dataclass
+class AcademyExceptions:
+    """One academy's exception cells counted: red, missing, amber getting worse."""
+
+    academy: Academy
+    red: int = 0
+    missing: int = 0
+    amber: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.missing + self.amber
+
+
+@dataclass
+class GroupExceptions:
+    """A group's academies' exception counts (group None: the academies in no group)."""
+
+    group: object
+    academies: list[AcademyExceptions] = field(default_factory=list)
+
+    def _sum(self, name: str) -> int:
+        return sum(getattr(a, name) for a in self.academies)
+
+    @property
+    def red(self) -> int:
+        return self._sum("red")
+
+    @property
+    def missing(self) -> int:
+        return self._sum("missing")
+
+    @property
+    def amber(self) -> int:
+        return self._sum("amber")
+
+    @property
+    def total(self) -> int:
+        return self._sum("total")
+
+
+def exception_summary(board) -> list[GroupExceptions]:
+    """The board's exception cells (Board.exceptions: an academy that has not submitted at
+    all is counted once in Board.unsubmitted, not here) counted by group and academy, in the
+    board's group and column order; academies without any are left out."""
+    counted = {academy.pk: AcademyExceptions(academy) for academy in board.academies}
+    for _row, cell in board.exceptions():
+        entry = counted[cell.academy.pk]
+        if cell.outcome == rag.Outcome.RED:
+            entry.red += 1
+        elif cell.outcome == rag.Outcome.MISSING:
+            entry.missing += 1
+        else:
+            entry.amber += 1
+    summary = [GroupExceptions(column.group) for column in board.groups]
+    places = {column.group.pk: i for i, column in enumerate(board.groups)}
+    ungrouped = GroupExceptions(None)
+    for academy in board.academies:
+        if not counted[academy.pk].total:
+            continue
+        place = places.get(academy.group_id)
+        (ungrouped if place is None else summary[place]).academies.append(counted[academy.pk])
+    return [g for g in summary if g.academies] + ([ungrouped] if ungrouped.academies else [])
+
+
 @require_safe
 def matrix(request: HttpRequest) -> HttpResponse:
     periods = PeriodIndex()
@@ -223,12 +306,19 @@ def matrix(request: HttpRequest) -> HttpResponse:
         "exceptions": exceptions_only,
         "academy": focus_academy,
         "outcome": focus_outcome,
+        # One group's academies (a large trust's matrix opens by group).
+        "group": request.GET.get("group", "")[:80],
     }
 
     visible = permissions.visible_academy_ids(request.user)
 
     def render_matrix() -> str:
         board = _filtered_board(periods, period, selected, visible) if period else None
+        # The filters as chosen, for the links that open (or close) one group's academies.
+        filters = {"period": period.slug if period else ""}
+        filters.update({k: selected[k] for k in ("area", "phase") if selected[k]})
+        if exceptions_only:
+            filters["exceptions"] = "1"
         return render_to_string(
             "kpis/_matrix_table.html",
             {
@@ -237,6 +327,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
                 "selected": selected,
                 "legend": [rag.Outcome(o) for o in rag.Outcome],
                 "trust_name": settings.TRUST_NAME,
+                "filters_query": urlencode(filters),
             },
         )
 
@@ -262,22 +353,51 @@ def _filtered_board(periods: PeriodIndex, period: Period, selected: dict, visibl
     if selected["phase"]:
         academies = academies.filter(phase=selected["phase"])
     board = board_matrix(period, periods, academies=list(academies), area=selected["area"])
-    board = board.restricted_to(visible)
+    board = by_group(board.restricted_to(visible), selected["group"])
     focus_academy, focus_outcome = selected["academy"], selected["outcome"]
     for area_rows in board.areas:
         if selected["exceptions"]:
             area_rows.rows = [row for row in area_rows.rows if row.has_exception]
         if focus_outcome:
             area_rows.rows = [
-                row
-                for row in area_rows.rows
-                if any(
-                    cell.outcome == focus_outcome
-                    for cell in ([row.trust] if focus_academy == "trust" else row.cells)
-                    if focus_academy in ("", "trust") or cell.academy.slug == focus_academy
-                )
+                row for row in area_rows.rows if _focused(row, focus_academy, focus_outcome)
             ]
     board.areas = [area_rows for area_rows in board.areas if area_rows.rows]
+    return board
+
+
+def _focused(row, column: str, outcome: str) -> bool:
+    """Whether the row has a cell of this outcome in this column (an academy's slug, "trust",
+    "group:<slug>"; "": any academy's)."""
+    if column == "trust":
+        cells = [row.trust]
+    elif column.startswith("group:"):
+        cells = [c for c in row.groups if c.group.slug == column[6:]]
+    else:
+        cells = [c for c in row.cells if column in ("", c.academy.slug)]
+    return any(cell.outcome == outcome for cell in cells)
+
+
+def by_group(board, group_slug: str = ""):
+    """The columns a reader sees. Above settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE academies
+    with groups: one column per group (and any academy in none) plus the trust's; with
+    ``group_slug``, that group's academies and its column. Otherwise every academy's column,
+    as a small trust has always seen it. ``board.drill`` is the group opened (or None) and
+    ``board.grouped`` whether the columns are by group."""
+    drill = next((c for c in board.groups if c.group.slug == group_slug), None)
+    grouped = False
+    if drill is not None:
+        board = board.with_columns({a.pk for a in drill.academies}, {drill.group.pk})
+    elif board.groups and len(board.academies) > settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE:
+        in_groups = {a.pk for column in board.groups for a in column.academies}
+        board = board.with_columns(
+            {a.pk for a in board.academies if a.pk not in in_groups},
+            {column.group.pk for column in board.groups},
+        )
+        grouped = True
+    else:
+        board = board.with_columns({a.pk for a in board.academies}, set())
+    board.drill, board.grouped = drill, grouped
     return board
 
 
@@ -287,16 +407,19 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     periods = PeriodIndex()
     visible = permissions.visible_academy_ids(request.user)
 
+    group_slug = request.GET.get("group", "")[:80]
+
     def render_history() -> str:
         every = kpi_history(kpi, periods)
         history = [series for series in every if visible is None or series.academy.pk in visible]
         context = {"kpi": kpi, "history": history, "periods": periods.periods}
+        context.update(_groups_first(kpi, every, history, periods, visible, group_slug))
         # The charts (board.charts): the trust's line is the whole trust's, whoever looks.
         context["trust_series"] = trust_series(kpi, every, periods)
         context["chart_national"] = kpi.target_kind == "national"
         return render_to_string("kpis/_detail_table.html", context)
 
-    parts = (kpi.pk, permissions.scope_key(request.user))
+    parts = (kpi.pk, permissions.scope_key(request.user), group_slug)
     history_html = cached_fragment("kpi-detail", parts, render_history, board_version())
     today = timezone.localdate()
     # Every plan action linked to the KPI in the user's scope, the most relevant first (the
@@ -313,6 +436,42 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
         },
     )
+
+
+def _groups_first(kpi, every, history, periods, visible, group_slug: str) -> dict:
+    """A KPI's page at scale (as the matrix, board.views.by_group): above
+    settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE academies with groups, each group's series (its
+    figure worked out like the trust's) and the academies in no group; with ``group_slug``,
+    that group's series and its academies'. Otherwise every academy's series, as before.
+    Groups whose every academy is in the reader's scope only (as the matrix)."""
+    columns = [
+        column
+        for column in board_groups([series.academy for series in every])
+        if visible is None or all(a.pk in visible for a in column.academies)
+    ]
+    drill = next((c for c in columns if c.group.slug == group_slug), None)
+    if drill is None and not (columns and len(history) > settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE):
+        return {"history": history, "group_series": [], "drill": None, "grouped": False}
+    shown = [drill] if drill else columns
+    group_series = [
+        trust_series(
+            kpi,
+            [series for series in every if series.academy.group_id == column.group.pk],
+            periods,
+            group=column.group,
+        )
+        for column in shown
+    ]
+    if drill:
+        history = [series for series in history if series.academy.group_id == drill.group.pk]
+    else:
+        history = [series for series in history if series.academy.group_id is None]
+    return {
+        "history": history,
+        "group_series": [(c, s) for c, s in zip(shown, group_series, strict=True) if s],
+        "drill": drill,
+        "grouped": drill is None,
+    }
 
 
 @require_safe

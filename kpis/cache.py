@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 
-from academies.models import Academy
+from academies.models import Academy, AcademyGroup
 from core.cache import read_token, replace_token
 from kpis.models import (
     KPI,
@@ -44,6 +44,16 @@ def _bump(sender, instance=None, **kwargs) -> None:
 
 
 def connect_signals() -> None:
-    for model in (KPIValue, Return, KPI, AcademyTarget, NationalFigure, Period, Area, Academy):
+    for model in (
+        KPIValue,
+        Return,
+        KPI,
+        AcademyTarget,
+        NationalFigure,
+        Period,
+        Area,
+        Academy,
+        AcademyGroup,
+    ):
         post_save.connect(_bump, sender=model, dispatch_uid=f"board-{model.__name__}-save")
         post_delete.connect(_bump, sender=model, dispatch_uid=f"board-{model.__name__}-delete")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpRequest
 
-from academies.models import Academy
+from academies.models import Academy, AcademyGroup
 from kpis import ofsted, rag
 from kpis.models import (
     KPI,
@@ -232,6 +232,10 @@ class Cell:
     # default the judgement's (kpis.rag.judge), which the matrix, the series and the trust
     # cells all come from.
     target_words: str = ""
+    # A group's cell (academy None, like the trust's): its group, and how many exception
+    # cells its academies have (the group's figure may be green while one academy is red).
+    group: AcademyGroup | None = None
+    exceptions: int = 0
 
     def __post_init__(self) -> None:
         if not self.target_words:
@@ -265,10 +269,37 @@ class Row:
     kpi: KPI
     cells: list[Cell]
     trust: Cell
+    # One cell per column of Board.groups, in the same order.
+    groups: list[Cell] = field(default_factory=list)
 
     @property
     def has_exception(self) -> bool:
-        return any(cell.is_exception for cell in self.cells) or self.trust.is_exception
+        """An exception in an academy's cell, a group's (its figure, or any of its
+        academies') or the trust's."""
+        return (
+            any(cell.is_exception for cell in self.cells)
+            or any(cell.is_exception or cell.exceptions for cell in self.groups)
+            or self.trust.is_exception
+        )
+
+
+@dataclass
+class GroupColumn:
+    """A group of academies on the board (academies.AcademyGroup) and those of its academies
+    the board was worked out from (the active ones of the phase filtered)."""
+
+    group: AcademyGroup
+    academies: list[Academy]
+
+    @property
+    def key(self) -> str:
+        """How a counts link names the column (?academy=group:north)."""
+        return f"group:{self.group.slug}"
+
+    @property
+    def anchor(self) -> str:
+        """The group's part of its chart's id (board.charts.chart_id)."""
+        return f"group-{self.group.slug}"
 
 
 @dataclass
@@ -286,6 +317,13 @@ class Board:
     counts: dict[int | None, Counter] = field(default_factory=dict)
     # (kpi, academy) → that academy's target override (for rule_in_words in the board pack).
     overrides: dict[tuple[int, int], AcademyTarget] = field(default_factory=dict)
+    # The groups of the board's academies (group columns: Row.groups), in their order.
+    groups: list[GroupColumn] = field(default_factory=list)
+
+    @property
+    def column_count(self) -> int:
+        """The matrix's columns: the KPI's, each academy's and group's, the trust's."""
+        return len(self.academies) + len(self.groups) + 2
 
     def overrides_of(self, kpi: KPI) -> dict[int, AcademyTarget]:
         """One KPI's overrides by academy id, for rule_in_words(kpi, board.academies, …)."""
@@ -333,23 +371,46 @@ class Board:
         worked out from every academy on the board."""
         if academy_ids is None:
             return self
+        # A group's figure is kept only when every academy of it is in scope: a governor
+        # reads the figures of academies they govern, and the trust's.
+        whole = {
+            column.group.pk
+            for column in self.groups
+            if all(a.pk in academy_ids for a in column.academies)
+        }
+        return self.with_columns(academy_ids, whole)
+
+    def with_columns(self, academy_ids: set[int], group_ids: set[int]) -> Board:
+        """This board with only these academies' and groups' columns (and the trust's)."""
+        keep = [i for i, column in enumerate(self.groups) if column.group.pk in group_ids]
         areas = [
             AreaRows(
                 group.area,
                 [
-                    Row(row.kpi, [c for c in row.cells if c.academy.pk in academy_ids], row.trust)
+                    Row(
+                        row.kpi,
+                        [c for c in row.cells if c.academy.pk in academy_ids],
+                        row.trust,
+                        [row.groups[i] for i in keep],
+                    )
                     for row in group.rows
                 ],
             )
             for group in self.areas
         ]
+        group_keys = {("group", self.groups[i].group.pk) for i in keep}
         return Board(
             period=self.period,
             previous=self.previous,
             academies=[a for a in self.academies if a.pk in academy_ids],
             areas=areas,
-            counts={k: n for k, n in self.counts.items() if k is None or k in academy_ids},
+            counts={
+                k: n
+                for k, n in self.counts.items()
+                if k is None or k in academy_ids or k in group_keys
+            },
             overrides=self.overrides,
+            groups=[self.groups[i] for i in keep],
         )
 
 
@@ -414,37 +475,88 @@ def board_matrix(
     judge = _MatrixJudge.fetch(
         kpis, academies, periods, (period, previous) if previous else (period,)
     )
+    groups = board_groups(academies)
     board = Board(
-        period=period, previous=previous, academies=academies, areas=[], overrides=judge.overrides
+        period=period,
+        previous=previous,
+        academies=academies,
+        areas=[],
+        overrides=judge.overrides,
+        groups=groups,
     )
-    counts: dict[int | None, Counter] = defaultdict(Counter)
+    # Each group's academies by their place in the columns.
+    places = {academy.pk: i for i, academy in enumerate(academies)}
+    members = [[places[a.pk] for a in column.academies] for column in groups]
+    counts: dict[object, Counter] = defaultdict(Counter)
     by_area: dict[int, AreaRows] = {}
     for kpi in kpis:
         cells, trust_cell, figures = judge.judged_column(kpi, period)
+        before: list[rag.AcademyFigure] | None = None
         if previous is not None:
             before, trust_before = judge.previous_figures(kpi, previous)
             for cell, old in zip(cells, before, strict=True):
                 cell.previous = old.value
                 cell.trend = rag.trend(cell.value, old.value, kpi.direction, kpi.measure)
             # The trust's previous figure as the board saw it; its trend like for like.
-            trust_cell.previous = trust_before
-            trust_cell.trend, trust_cell.trend_note = rag.trust_trend(
-                kpi.aggregation,
-                figures,
-                before,
-                kpi.direction,
-                kpi.measure,
-                values=(trust_cell.value, trust_before),
-            )
+            _combined_trend(kpi, trust_cell, figures, before, trust_before)
+        group_cells = []
+        for column, places_of in zip(groups, members, strict=True):
+            # A group's figure exactly as the trust's, over its academies only.
+            mine = [figures[i] for i in places_of]
+            cell = judge.combined_cell(kpi, period, mine, group=column.group)
+            if before is not None:
+                theirs = [before[i] for i in places_of]
+                old = rag.aggregate(kpi.aggregation, theirs, kpi.measure)[0]
+                _combined_trend(kpi, cell, mine, theirs, old)
+            cell.exceptions = sum(1 for i in places_of if cells[i].is_exception)
+            counts["group", column.group.pk][cell.outcome] += 1
+            group_cells.append(cell)
         for cell in cells:
             counts[cell.academy.pk][cell.outcome] += 1
         counts[None][trust_cell.outcome] += 1
         if kpi.area.number not in by_area:
             by_area[kpi.area.number] = AreaRows(kpi.area, [])
             board.areas.append(by_area[kpi.area.number])
-        by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell))
+        by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell, group_cells))
     board.counts = dict(counts)
     return board
+
+
+def board_groups(academies: Sequence[Academy]) -> list[GroupColumn]:
+    """The groups of these academies (their ``group``, fetched with them: no query), in the
+    groups' order, each with its academies in the board's order."""
+    columns: dict[int, GroupColumn] = {}
+    if any(a.group_id and not Academy.group.is_cached(a) for a in academies):
+        # Academies fetched without their group (not through Academy.objects.active()): one
+        # query for the groups rather than one per academy.
+        groups = AcademyGroup.objects.in_bulk({a.group_id for a in academies if a.group_id})
+        for academy in academies:
+            if academy.group_id:
+                academy.group = groups[academy.group_id]
+    for academy in academies:
+        if academy.group_id is not None:
+            column = columns.setdefault(academy.group_id, GroupColumn(academy.group, []))
+            column.academies.append(academy)
+    return sorted(columns.values(), key=lambda c: (c.group.position, c.group.name, c.group.pk))
+
+
+def _combined_trend(
+    kpi: KPI,
+    cell: Cell,
+    figures: list[rag.AcademyFigure],
+    before: list[rag.AcademyFigure],
+    before_value: Decimal | None,
+) -> None:
+    """A trust's or group's cell's previous figure and its trend, like for like."""
+    cell.previous = before_value
+    cell.trend, cell.trend_note = rag.trust_trend(
+        kpi.aggregation,
+        figures,
+        before,
+        kpi.direction,
+        kpi.measure,
+        values=(cell.value, before_value),
+    )
 
 
 @dataclass
@@ -496,23 +608,16 @@ class _MatrixJudge:
     def judged_column(
         self, kpi: KPI, at: Period
     ) -> tuple[list[Cell], Cell, list[rag.AcademyFigure]]:
-        """column(), and the academies' figures the trust cell was worked out from. The trust
-        cell says how many academies the KPI applies to, how many reported, and which not."""
+        """column(), and the academies' figures the trust cell was worked out from."""
         baseline_period = self.periods.baseline(kpi, at)
         national = self.national.get((kpi.pk, at.pk))
         figures, cells = [], []
-        unreported: list[str] = []
-        expected = 0
         base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
         for academy in self.academies:
             value, is_demo, note, note_by = self.values.get((kpi.pk, academy.pk, at.pk), _NO_VALUE)
             baseline = self.value(kpi, academy, baseline_period)
             override = self.overrides.get((kpi.pk, academy.pk))
             applicable = kpi.applies_to(academy)
-            if applicable:
-                expected += 1
-                if value is None:
-                    unreported.append(academy.name)
             judgement = rag.judge(
                 base_rule if override is None else rule_for(kpi, override),
                 value,
@@ -538,21 +643,40 @@ class _MatrixJudge:
                     value, academy.pupils_on_roll or 1, judgement.outcome, baseline, academy.name
                 )
             )
-        trust_value, trust_judgement = rag.judge_trust(
-            base_rule, kpi.aggregation, kpi.trust_target_value, figures, national=national
+        return cells, self.combined_cell(kpi, at, figures), figures
+
+    def combined_cell(
+        self,
+        kpi: KPI,
+        at: Period,
+        figures: list[rag.AcademyFigure],
+        *,
+        group: AcademyGroup | None = None,
+    ) -> Cell:
+        """The trust's cell (or a group's, over its academies' figures): aggregated by the
+        KPI's aggregation and judged by the trust-level target (kpis.rag.judge_trust), with
+        how many academies the KPI applies to, how many reported, and which not."""
+        value, judgement = rag.judge_trust(
+            rule_for(kpi),
+            kpi.aggregation,
+            kpi.trust_target_value,
+            figures,
+            national=self.national.get((kpi.pk, at.pk)),
         )
-        trust_cell = Cell(
+        applicable = [f for f in figures if f.outcome != rag.Outcome.NOT_APPLICABLE]
+        unreported = tuple(f.name for f in applicable if f.value is None)
+        return Cell(
             None,
-            trust_value,
-            trust_judgement,
+            value,
+            judgement,
             measure="percentage" if kpi.aggregation in rag.SHARES else kpi.measure,
             unit=kpi.unit,
-            tip_id=f"tip-{kpi.code}-trust",
-            expected=expected,
-            reported=expected - len(unreported),
-            unreported=tuple(unreported),
+            tip_id=f"tip-{kpi.code}-{f'group-{group.slug}' if group else 'trust'}",
+            expected=len(applicable),
+            reported=len(applicable) - len(unreported),
+            unreported=unreported,
+            group=group,
         )
-        return cells, trust_cell, figures
 
     def previous_figures(
         self, kpi: KPI, at: Period
@@ -587,6 +711,8 @@ class Series:
     # (None: none) and the target band that applied (None: no target), see chart_bands.
     national: tuple[Decimal | None, ...] = ()
     bands: tuple[TargetBand | None, ...] = ()
+    # A group's series (academy None, like the trust's): trust_series over its academies.
+    group: AcademyGroup | None = None
 
     @property
     def latest(self) -> Cell | None:
@@ -803,11 +929,13 @@ def chart_bands(
     return tuple(bands)
 
 
-def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Series | None:
+def trust_series(
+    kpi: KPI, history: list[Series], periods: PeriodIndex, *, group: AcademyGroup | None = None
+) -> Series | None:
     """The trust's series for one KPI, worked out from the academies' series of kpi_history
     (no query): each period's trust figure by kpis.rag.judge_trust, as the matrix's trust
     column, with its target band, coverage and like-for-like trend. None when there are no
-    academies."""
+    academies. With ``group``: that group's series, from its academies' series."""
     if not history:
         return None
     base_rule = rule_for(kpi)
@@ -849,7 +977,9 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
                 previous=previous,
                 measure="percentage" if kpi.aggregation in rag.SHARES else kpi.measure,
                 unit=kpi.unit,
-                tip_id=f"tip-{kpi.code}-trust-{period.slug}",
+                tip_id=f"tip-{kpi.code}-{f'group-{group.slug}' if group else 'trust'}-"
+                f"{period.slug}",
+                group=group,
                 expected=len(applicable),
                 reported=len(applicable) - len(unreported),
                 unreported=unreported,
@@ -875,4 +1005,4 @@ def trust_series(kpi: KPI, history: list[Series], periods: PeriodIndex) -> Serie
                 threshold if judged_threshold is None else judged_threshold, amber, words
             )
         )
-    return Series(kpi, None, cells, nationals, tuple(bands))
+    return Series(kpi, None, cells, nationals, tuple(bands), group=group)

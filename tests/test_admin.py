@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.urls import reverse
 from import_export.admin import ImportExportMixin
 
-from academies.models import Academy, Owner, RoleAssignment
+from academies.models import Academy, AcademyGroup, Owner, RoleAssignment
 from kpis.models import KPI, KPIValue, Period, Term
 from plans.models import Action, ProgressUpdate
 
@@ -180,6 +180,7 @@ def one_of_each(trust, cast, academy_a):
     AccessLog.objects.create(**access)
     AccessFailureLog.objects.create(**access)
     PasswordChangeFailure.objects.create(user=cast["trustee"], ip_address="127.0.0.1")
+    AcademyGroup.objects.create(name="North hub", slug="north-hub")
     # A published pack's row; its history page never opens its files, so it names none.
     PublishedPack.objects.create(
         meeting="Trust Board",

@@ -72,6 +72,8 @@ _COVERAGE = (
     '<span class="rag-coverage">{}<span class="visually-hidden"> academies reported</span></span>'
 )
 _TARGET = '<span class="rag-target"><span class="visually-hidden">Target: </span>{}</span>'
+# A group's cell: how many of its academies' cells are exceptions (its figure may be green).
+_GROUP_EXCEPTIONS = '<span class="rag-group-exceptions">{} exception{} in its academies</span>'
 _TIP_NOTE = '<span class="rag-tip-note">Note: “{}”{}</span>'
 _TIP_TREND = '<span class="rag-tip-note">Trend: {}</span>'
 
@@ -87,6 +89,9 @@ def counts_for(board, key: str) -> dict[str, int]:
     """Red/amber/green/missing counts of one matrix column: an academy's slug, or "trust"."""
     if key == "trust":
         counter = board.counts.get(None, {})
+    elif key.startswith("group:"):
+        column = next((c for c in board.groups if c.key == key), None)
+        counter = board.counts.get(("group", column.group.pk) if column else -1, {})
     else:
         academy = next((a for a in board.academies if a.slug == key), None)
         counter = board.counts.get(academy.pk if academy else -1, {})
@@ -105,6 +110,10 @@ def _narrative(cell, with_target: bool) -> tuple[SafeString, SafeString]:
     if cell.academy is None:
         if coverage := cell.coverage:
             after.append(_COVERAGE.format(_escape(coverage)))
+        if cell.exceptions:
+            after.append(
+                _GROUP_EXCEPTIONS.format(cell.exceptions, "" if cell.exceptions == 1 else "s")
+            )
         if cell.trend_note:
             tip.append(_TIP_TREND.format(_escape(cell.trend_note)))
     if with_target and cell.target_words:

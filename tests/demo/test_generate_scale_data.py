@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from academies.models import Academy, Owner, RoleAssignment
+from academies.models import Academy, AcademyGroup, Owner, RoleAssignment
 from kpis.models import KPI, Area, KPIValue, Period, Return, ReturnStatus
 from plans.models import Action, Plan, ProgressUpdate
 
@@ -21,6 +21,7 @@ def _empty() -> None:
     for model in (KPIValue, Return, Period, Action, Plan, RoleAssignment, KPI, Area):
         model.objects.all().delete()
     Academy.objects.all().delete()
+    AcademyGroup.objects.all().delete()
     Owner.objects.filter(code__regex=r"^(P\d\d|B\d)$").delete()
     get_user_model().objects.filter(username__startswith="scale-user-").delete()
 
@@ -74,6 +75,25 @@ def test_the_same_seed_gives_the_same_values(empty):
     assert sorted(Action.kpis.through.objects.values_list("action__position", "kpi__code")) == (
         links
     )
+
+
+def test_it_puts_the_academies_in_consecutive_groups_of_the_size_asked(empty):
+    call_command("generate_scale_data", *SMALL, "--group-size", "4", stdout=StringIO())
+    groups = {
+        group.name: sorted(group.academies.values_list("slug", flat=True))
+        for group in AcademyGroup.objects.all()
+    }
+    # Six academies in groups of four: four, then the two left over.
+    assert groups == {
+        "Region 01": [f"scale-academy-00{i}" for i in (1, 2, 3, 4)],
+        "Region 02": ["scale-academy-005", "scale-academy-006"],
+    }
+
+
+def test_group_size_zero_makes_no_groups(empty):
+    call_command("generate_scale_data", *SMALL, "--group-size", "0", stdout=StringIO())
+    assert not AcademyGroup.objects.exists()
+    assert Academy.objects.count() == 6 and not Academy.objects.filter(group__isnull=False)
 
 
 def test_it_refuses_a_database_that_has_academies(trust):

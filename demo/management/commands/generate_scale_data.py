@@ -16,7 +16,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from academies import permissions
-from academies.models import Academy, AcademyRole, Owner, OwnerKind, Phase, RoleAssignment
+from academies.models import (
+    Academy,
+    AcademyGroup,
+    AcademyRole,
+    Owner,
+    OwnerKind,
+    Phase,
+    RoleAssignment,
+)
 from kpis.cache import bump_board_version
 from kpis.models import (
     KPI,
@@ -64,6 +72,12 @@ class Command(BaseCommand):
         parser.add_argument("--actions", type=int, default=500)
         parser.add_argument("--users", type=int, default=400)
         parser.add_argument("--seed", type=int, default=2024)
+        parser.add_argument(
+            "--group-size",
+            type=int,
+            default=15,
+            help="Academies per group (region): 150 academies make 10 groups of 15; 0: none.",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options) -> None:
@@ -73,7 +87,7 @@ class Command(BaseCommand):
         # always gives the same trust.
         rng = random.Random(options["seed"])
         groups = permissions.ensure_role_groups()
-        academies = _academies(options["academies"], rng)
+        academies = _academies(options["academies"], rng, options["group_size"])
         kpis = _kpis(options["kpis"])
         periods = _periods_and_returns(options["years"], academies)
         created = _values(periods, kpis, academies, rng)
@@ -87,10 +101,20 @@ class Command(BaseCommand):
         )
 
 
-def _academies(count: int, rng: random.Random) -> list[Academy]:
+def _academies(count: int, rng: random.Random, group_size: int = 0) -> list[Academy]:
+    """The academies, in consecutive groups of ``group_size`` ("Region 01" …; none for 0)."""
+    groups = []
+    if group_size > 0:
+        groups = AcademyGroup.objects.bulk_create(
+            [
+                AcademyGroup(name=f"Region {n:02d}", slug=f"region-{n:02d}", position=n)
+                for n in range(1, -(-count // group_size) + 1)
+            ]
+        )
     return Academy.objects.bulk_create(
         [
             Academy(
+                group=groups[(i - 1) // group_size] if groups else None,
                 name=f"Scale Academy {i:03d}",
                 short_name=f"SA{i:03d}",
                 slug=f"scale-academy-{i:03d}",
