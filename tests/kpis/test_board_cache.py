@@ -11,16 +11,13 @@ from django.urls import reverse
 from demo.values import generate_demo_values
 from kpis.models import KPI, Academy, AcademyTarget, KPIValue, Period, Return, ReturnStatus
 from kpis.returns import return_save
+from tests.cache_backends import BACKENDS, use_cache
 
 
-@pytest.fixture
-def cached(settings, trust):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
-    }
-    from django.core.cache import cache
-
-    cache.clear()
+@pytest.fixture(params=BACKENDS)
+def cached(request, settings, trust):
+    """The per-process cache, then the real Redis (as with REDIS_URL)."""
+    use_cache(settings, request.param, "t")
     generate_demo_values()
     return Period.objects.get(slug="2023-24-summer")
 

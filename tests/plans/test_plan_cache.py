@@ -24,18 +24,15 @@ from kpis.models import KPI
 from kpis.selectors import PeriodIndex, default_period
 from plans.cache import plan_version
 from plans.models import Action, Aim, ProgressUpdate
+from tests.cache_backends import BACKENDS, use_cache
 from tests.plans.test_plan_import_queries import _plan_sheet
 from tests.plans.test_plan_views import action_ids, action_named, action_post, action_rows
 
 
-@pytest.fixture
-def cached(settings, trust, cast):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "p"}
-    }
-    from django.core.cache import cache
-
-    cache.clear()
+@pytest.fixture(params=BACKENDS)
+def cached(request, settings, trust, cast):
+    """The per-process cache, then the real Redis (as with REDIS_URL)."""
+    use_cache(settings, request.param, "p")
     generate_demo_values()
     assert plan_version() is not None  # loading the plan set the token
     return trust
