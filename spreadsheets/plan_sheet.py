@@ -314,7 +314,7 @@ def _match_plan(result: PlanImport, problems: list, plan: Plan | None = None) ->
     )
     if result.new_plan:
         plan = None
-        counts["plans_created"] = 1
+        counts = {"plans_created": 1, **counts}
     elif plan is None:
         plan = Plan.objects.filter(status=PlanStatus.ACTIVE).first()
         if plan is None:
@@ -332,7 +332,7 @@ def _match_plan(result: PlanImport, problems: list, plan: Plan | None = None) ->
                 return
             counts["plans_created"] = 1
     elif result.introduction and norm(result.introduction) != norm(plan.introduction):
-        counts["plans_updated"] = 1
+        counts = {"plans_updated": 1, **counts}
     result.plan = plan
     objectives = {o.number: o for o in plan.objectives.all()} if plan else {}
     aims = {}

@@ -132,12 +132,28 @@ def _render_preview(request, preview, token: str, status: int = 200) -> HttpResp
         {
             "preview": preview,
             "token": token,
-            "changes": counts_in_words(result.counts) if result else [],
+            "changes": _in_plan_words(counts_in_words(result.counts), result) if result else [],
             "tree": _tree(result) if result else [],
             "objective_label": (result.objective_label if result else "") or "Strategic objective",
         },
         status=status,
     )
+
+
+def _plural(label: str) -> str:
+    return f"{label[:-1]}ies" if label.endswith("y") else f"{label}s"
+
+
+def _in_plan_words(lines: list[str], result) -> list[str]:
+    """Counts in the words of the plan read ("Key priorities: 5 new" for a 2019–2022 plan)."""
+    labels = {
+        "Strategic objectives": _plural(result.objective_label or "Strategic objective"),
+        "Aims": _plural(result.aim_label or "Aim"),
+    }
+    return [
+        next((line.replace(k, v, 1) for k, v in labels.items() if line.startswith(f"{k}:")), line)
+        for line in lines
+    ]
 
 
 def _tree(result) -> list[dict]:

@@ -41,6 +41,7 @@ def test_a_word_plan_is_previewed_as_its_tree_then_made_a_draft_plan(client_for)
     assert "Serving 1.1, 1.2, 1.3" in page
     assert "A Trust wide monitoring dashboard is created." in page
     assert "one paragraph lists 3 sub-priorities" in page  # what it assumed
+    assert "Key priorities: 5 new" in page and "Sub-priorities: 18 new" in page  # its words
     assert Plan.objects.count() == plans  # the preview writes nothing
     token = response.context["token"]
     response = client.post("/import/plan/confirm/", {"token": token})
