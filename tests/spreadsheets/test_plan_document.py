@@ -384,3 +384,57 @@ def test_parse_years():
     assert parse_years("2023/24") == (2023, 2024)
     assert parse_years("2019–2022") == (2019, 2022)
     assert parse_years("2024-2023") is None and parse_years("soon") is None
+
+
+def test_a_table_without_a_header_after_the_plan_table_continues_it(trust):
+    data = read_fixture(AMETHYST)
+    document = docx.Document(io.BytesIO(amethyst_document(data)))
+    more = document.add_table(rows=1, cols=5)
+    for cell, text in zip(
+        more.rows[0].cells, ["", "One more action", "LVE", "4.2", ""], strict=True
+    ):
+        cell.text = text
+    preview = prepare_plan_import(to_bytes(document), "a.docx", plan=trust)
+    assert preview.ok, [str(p) for p in preview.problems]
+    assert any("Table 2: no header row" in str(n) for n in preview.notes)
+    assert preview.result.counts["actions_created"] == 1
+
+
+def test_damaged_bytes_anywhere_give_a_message_never_a_traceback(trust):
+    """Every byte range of a real document overwritten in turn: each read ends in a preview
+    (problems or none), never an exception."""
+    import random
+
+    content = amethyst_document()
+    chance = random.Random(20)
+    for _ in range(60):
+        damaged = bytearray(content)
+        start = chance.randrange(len(content))
+        for index in range(start, min(len(content), start + chance.randrange(1, 64))):
+            damaged[index] = chance.randrange(256)
+        preview = prepare_plan_import(bytes(damaged), "damaged.docx", years=(2023, 2024))
+        assert preview.ok or all(str(p) for p in preview.problems)
+
+
+def test_damaged_document_xml_gives_a_message_never_a_traceback(trust):
+    """The document's XML itself damaged (its zip intact): lxml's and python-docx's errors and
+    odd markup end in a problem, never an exception."""
+    import random
+
+    content = amethyst_document()
+    with zipfile.ZipFile(io.BytesIO(content)) as source:
+        parts = {item.filename: source.read(item) for item in source.infolist()}
+    xml = parts["word/document.xml"]
+    chance = random.Random(7)
+    tokens = [b"<", b">", b'"', b'w:gridSpan w:val="x"', b"</w:tc>", b"w:vMerge", b"\xff"]
+    for _ in range(40):
+        damaged = bytearray(xml)
+        for _ in range(3):
+            at = chance.randrange(len(damaged))
+            damaged[at:at] = chance.choice(tokens)
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for name, blob in parts.items():
+                target.writestr(name, bytes(damaged) if name == "word/document.xml" else blob)
+        preview = prepare_plan_import(out.getvalue(), "damaged.docx", years=(2023, 2024))
+        assert preview.ok or all(str(p) for p in preview.problems)
