@@ -85,6 +85,10 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    # Two-factor sign-in: authenticator apps (TOTP) and recovery codes (signin.twofactor).
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The project's apps, lowest layer first (imports run one way: see pyproject's
     # [tool.importlinter] and the README's "What is here").
     "core",
@@ -94,6 +98,7 @@ INSTALLED_APPS = [
     "board",
     "spreadsheets",
     "papers",
+    "signin",
     "demo",
 ]
 
@@ -115,8 +120,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): this session gave a second-factor code (django-otp).
+    "django_otp.middleware.OTPMiddleware",
     # Every page requires login unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # A signed-in session that owes a second factor reaches only the pages that collect it.
+    "signin.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -127,6 +136,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # Single sign-on (OpenID Connect): only its callback calls it (signin.oidc).
+    "signin.oidc.OIDCBackend",
 ]
 
 ROOT_URLCONF = "trustplan.urls"
@@ -143,6 +154,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "board.context_processors.trustplan",
                 "papers.context_processors.packs",
+                "signin.context_processors.single_sign_on",
             ],
         },
     },
@@ -322,6 +334,37 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # (trustplan/client_ip.py; it reads TRUSTPLAN_PROXY_COUNT at each request).
 TRUSTPLAN_PROXY_COUNT = int(os.environ.get("TRUSTPLAN_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "core.client_ip.client_ip"
+# A wrong two-factor code counts as a failed sign-in too (signin.views.verify); it is never
+# kept in the failure log.
+AXES_SENSITIVE_PARAMETERS = ["otp_token"]
+
+# Single sign-on with OpenID Connect (signin.oidc; README, "People and sign-in"). On when
+# OIDC_ISSUER and OIDC_CLIENT_ID are set; the endpoints come from the issuer's discovery
+# document, fetched at the first single sign-on and kept OIDC_DISCOVERY_SECONDS.
+OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_NAME = os.environ.get("OIDC_NAME", "").strip()  # the button: "Sign in with <OIDC_NAME>"
+if OIDC_ISSUER and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "OIDC_ISSUER is set, so OIDC_CLIENT_ID and OIDC_CLIENT_SECRET must be."
+    )
+OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_SIGN_ALGO", "RS256")
+OIDC_RP_SCOPES = "openid email profile"
+OIDC_USE_PKCE = True
+OIDC_CREATE_USER = False
+OIDC_TIMEOUT = 10
+OIDC_DISCOVERY_SECONDS = int(os.environ.get("OIDC_DISCOVERY_SECONDS", "3600"))
+OIDC_STATE_SECONDS = 15 * 60  # from the button to the provider's answer
+OIDC_AUTHENTICATION_CALLBACK_URL = "signin:oidc_callback"
+# Off: a single sign-on is the first factor and administrators and central team still give a
+# code. On: an ID token whose amr claim says "mfa" counts as the second factor too.
+OIDC_TRUST_IDP_MFA = env_bool("OIDC_TRUST_IDP_MFA")
+
+# Two-factor sign-in (signin.twofactor): administrators and central team must use it when on;
+# on by default when DEBUG is off (production), off in the demo and tests.
+TRUSTPLAN_REQUIRE_2FA = env_bool("TRUSTPLAN_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = TRUST_NAME
 
 # Content-Security-Policy (django-csp 4): nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {
