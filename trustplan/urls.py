@@ -61,6 +61,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Single sign-on (OpenID Connect) and two-factor sign-in, all named signin:…
+    path("accounts/", include("signin.urls")),
     path("accounts/password_change/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "accounts/password_change/done/",
