@@ -157,6 +157,8 @@ def one_of_each(trust, cast, academy_a):
     """At least one row of every model in the admin, so each has a history page to open."""
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
     from django.utils import timezone
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from core.models import PasswordChangeFailure
     from kpis.models import Inspection, NationalFigure, Return
@@ -180,6 +182,9 @@ def one_of_each(trust, cast, academy_a):
     AccessLog.objects.create(**access)
     AccessFailureLog.objects.create(**access)
     PasswordChangeFailure.objects.create(user=cast["trustee"], ip_address="127.0.0.1")
+    # Two-factor devices (django-otp's admin: how an administrator removes a lost phone's).
+    TOTPDevice.objects.create(user=cast["trustee"], name="Authenticator app")
+    StaticDevice.objects.create(user=cast["trustee"], name="Recovery codes")
     AcademyGroup.objects.create(name="North hub", slug="north-hub")
     # A published pack's row; its history page never opens its files, so it names none.
     PublishedPack.objects.create(
