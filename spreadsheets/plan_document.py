@@ -376,6 +376,10 @@ def _read_document(document: Document, result: PlanImport, problems: list) -> st
         for number, cells in block.rows:
             if number > header.row:
                 reader.row(number, cells)
+                continue
+            texts = [c.text for c in cells if c.text and not c.merged_above]
+            if number < header.row and len(texts) == 1:  # an objective row above the header
+                reader.paragraph_before(Paragraph(texts[0]), block.number)
     problems.extend(dataclasses.replace(p, document=True) for p in own_problems)
     if not seen_plan_table:
         if not refused:

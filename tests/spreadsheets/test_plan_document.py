@@ -12,6 +12,7 @@ import docx
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from docx.oxml.ns import qn
 
 from academies.models import Owner
 from academies.services import read_fixture
@@ -438,3 +439,26 @@ def test_damaged_document_xml_gives_a_message_never_a_traceback(trust):
                 target.writestr(name, bytes(damaged) if name == "word/document.xml" else blob)
         preview = prepare_plan_import(out.getvalue(), "damaged.docx", years=(2023, 2024))
         assert preview.ok or all(str(p) for p in preview.problems)
+
+
+def test_an_objective_row_above_each_tables_header_starts_the_objective(trust):
+    data, expected = _fixture_snapshot(AMETHYST)
+    document = docx.Document(io.BytesIO(amethyst_document(data, one_table=False)))
+    body = document.element.body
+    for table in document.tables:
+        paragraph = table._tbl.getprevious()  # the "Strategic objective N: …" line above it
+        text = "".join(node.text or "" for node in paragraph.iter(qn("w:t")))
+        assert text.startswith("Strategic objective")
+        row = table.add_row()  # appended, then moved above the header row
+        row.cells[0].merge(row.cells[4]).text = text
+        table._tbl.remove(row._tr)
+        table._tbl.tr_lst[0].addprevious(row._tr)
+        body.remove(paragraph)
+    plan = _import_new(to_bytes(document), data)
+    got = snapshot(plan)
+    for want_objective, got_objective in zip(
+        expected["objectives"], got["objectives"], strict=True
+    ):
+        for key in want_objective:
+            assert got_objective[key] == want_objective[key], (want_objective["number"], key)
+    assert got == expected
