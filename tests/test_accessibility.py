@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from plans.models import Action
 from tests.academies.gias_files import school, write_gias
 from tests.browser_support import load_demo, matrix_workbook, screenshot, sign_in
+from tests.spreadsheets.plan_docs import plan_2019_document
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -104,6 +105,18 @@ def _gias_preview(path: Path) -> Callable[[Page], None]:
         page.get_by_label("GIAS establishment fields file (.csv)").set_input_files(str(path))
         page.get_by_role("button", name="Preview the GIAS import").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("GIAS import preview")
+
+    return upload
+
+
+def _plan_preview(path: Path) -> Callable[[Page], None]:
+    def upload(page: Page) -> None:
+        page.get_by_label("Development plan: Word document (.docx)", exact=False).set_input_files(
+            str(path)
+        )
+        page.get_by_label("New plan's years").fill("2019-2022")
+        page.get_by_role("button", name="Preview the plan").click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Plan import preview")
 
     return upload
 
@@ -210,6 +223,8 @@ def visits(role: str, action: int, tmp_path: Path) -> list[Visit]:
     rows[2][2] = 94.5
     good = matrix_workbook(tmp_path / "good.xlsx", "2023-24 Summer", rows)
     gias_good, gias_bad = _gias_files(tmp_path)
+    word_plan = tmp_path / "plan-2019-2022.docx"
+    word_plan.write_bytes(plan_2019_document())
     return [
         *_board_pages(action),
         Visit("returns", "/entry/"),
@@ -219,6 +234,8 @@ def visits(role: str, action: int, tmp_path: Path) -> list[Visit]:
         Visit("gias-import", "/import/gias/", shot=True),
         Visit("gias-preview", "/import/gias/", shot=True, then=_gias_preview(gias_good)),
         Visit("gias-preview-problems", "/import/gias/", shot=True, then=_gias_preview(gias_bad)),
+        Visit("plan-import", "/import/plan/", shot=True),
+        Visit("plan-import-preview", "/import/plan/", shot=True, then=_plan_preview(word_plan)),
     ]
 
 
