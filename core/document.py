@@ -113,6 +113,12 @@ def _has_declarations(blob: bytes) -> bool:
     return "<!DOCTYPE" in upper or "<!ENTITY" in upper
 
 
+def _looks_like_xml(name: str, blob: bytes) -> bool:
+    """Whether a part is XML, whatever its name (a relationship may point at any part name)."""
+    head = blob[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return name.endswith((".xml", ".rels")) or head.startswith((b"<", b"\xff\xfe", b"\xfe\xff"))
+
+
 def _check_package(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -145,7 +151,7 @@ def _check_package(data: bytes) -> None:
             raise DocumentRefused(
                 "The document is damaged: its compressed data is corrupt."
             ) from None
-        if entry.filename.endswith((".xml", ".rels")) and _has_declarations(blob):
+        if _looks_like_xml(entry.filename, blob) and _has_declarations(blob):
             raise DocumentRefused(
                 "The document contains XML entity or DTD declarations, which real Word "
                 "documents do not; it was refused as a possible XML bomb."

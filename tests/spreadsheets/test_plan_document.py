@@ -462,3 +462,27 @@ def test_an_objective_row_above_each_tables_header_starts_the_objective(trust):
         for key in want_objective:
             assert got_objective[key] == want_objective[key], (want_objective["number"], key)
     assert got == expected
+
+
+def test_an_xml_bomb_in_a_part_not_named_xml_is_refused(trust):
+    content = amethyst_document()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item))
+        target.writestr(
+            "word/custom.bin", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "a">]><x/>'
+        )
+    assert "XML bomb" in _refusal(out.getvalue())
+
+
+def test_a_workbook_without_a_plan_sheet_is_refused_naming_its_sheets(trust):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Values"
+    book.active.append(["KPI", "Academy", "Period", "Value"])
+    out = io.BytesIO()
+    book.save(out)
+    message = _refusal(out.getvalue(), "values.xlsx")
+    assert "No sheet is a plan sheet" in message and "“Values”" in message
