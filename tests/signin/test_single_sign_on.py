@@ -192,3 +192,14 @@ def test_which_claims_make_an_address_verified(claims, verified):
 )
 def test_which_amr_claims_say_multi_factor(amr, asserted):
     assert oidc.mfa_asserted({"amr": amr}) is asserted
+
+
+def test_single_sign_on_is_the_first_factor_only(client, settings, sso, cast):
+    """An administrator signing in by single sign-on still sets up (then gives) a code: the
+    provider's ID token says nothing trustplan can check about its own second factor."""
+    settings.TRUSTPLAN_REQUIRE_2FA = True
+    _callback(client, sign_in_at_provider(_start(client, "/admin/"), "adm"))
+    assert _signed_in_as(client) == str(cast["admin"].pk)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/two-factor/?next=")
