@@ -55,7 +55,7 @@ from django.db import IntegrityError, router, transaction
 from django.db.models.signals import post_save
 from django.utils.text import slugify
 
-from academies.models import Academy, Phase
+from academies.models import Academy, AcademyGroup, Phase
 
 URN = "URN"
 NAME = "EstablishmentName"
@@ -67,6 +67,10 @@ PHASE = "PhaseOfEducation (name)"
 PUPILS = "NumberOfPupils"
 TRUST = "Trusts (name)"
 ESTABLISHMENT_COLUMNS = [URN, NAME, TYPE, STATUS, OPENED, PHASE, PUPILS, TRUST]
+# Not GIAS's: a column the trust may add to the file, naming each academy's group (a region
+# or hub, issue 19). When present, a blank cell takes the academy out of its group; a group
+# not in trustplan yet is created. Without the column, groups stay as they are.
+ACADEMY_GROUP = "Group"
 
 GROUP = "Group Name"
 GROUP_TYPE = "Group Type"
@@ -103,6 +107,8 @@ STALE = (
 CHUNK = 1 << 20
 MOST_PROBLEMS = 200  # a damaged file could give one per row; the rest are counted
 GIAS_FIELDS = ["urn", "phase", "pupils_on_roll", "open_date", "establishment_type", "joined_trust"]
+# What the fingerprint reads besides them: the group column changes the academy's group.
+WRITTEN = [*GIAS_FIELDS, "group"]
 
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "–": "-", "—": "-"})
 _DATE = re.compile(r"^(\d{1,2})[-/](\d{1,2})[-/](\d{4})$")
@@ -167,6 +173,7 @@ class School:
     open_date: date | None = None
     close_date: date | None = None
     joined: date | None = None  # the links file's Joined date
+    group: str | None = None  # the "Group" column's name ("": none); None: no such column
 
 
 @dataclass
@@ -202,6 +209,7 @@ LABELS = {
     "open_date": "Opened",
     "establishment_type": "Type",
     "joined_trust": "Joined the trust",
+    "group": "Group",
 }
 
 
@@ -458,6 +466,9 @@ def _school(row: _Row) -> School | None:
     pupils = _pupils(row)
     opened = row.date(OPENED)
     closed = row.date(CLOSED)
+    group = row.text(ACADEMY_GROUP) if ACADEMY_GROUP in row.columns else None
+    if group and len(group) > 100:
+        row.problem(ACADEMY_GROUP, "the group's name is longer than 100 characters")
     if not row.ok:
         return None
     return School(
@@ -470,6 +481,7 @@ def _school(row: _Row) -> School | None:
         pupils=pupils,
         open_date=opened,
         close_date=closed,
+        group=group,
     )
 
 
@@ -561,7 +573,7 @@ def _read_records(records, preview: GiasPreview, known_urns: set[str]) -> _Read:
         columns = _columns(header, LINK_COLUMNS, [GROUP_TYPE, *LINK_NAMES])
         trust_column = GROUP
     else:
-        columns = _columns(header, ESTABLISHMENT_COLUMNS, [CLOSED])
+        columns = _columns(header, ESTABLISHMENT_COLUMNS, [CLOSED, ACADEMY_GROUP])
         trust_column = TRUST
     preview.letters = {name: column_letter(position) for name, position in columns.items()}
     trust_at, urn_at, status_at = columns[trust_column], columns[URN], columns.get(STATUS)
@@ -613,7 +625,7 @@ def academy_fingerprint() -> str:
     preview's is compared at apply, so a change made in between refuses the import."""
     digest = hashlib.sha256()
     rows = Academy.objects.order_by("pk").values_list(
-        "pk", "name", "short_name", "slug", "is_active", "position", *GIAS_FIELDS
+        "pk", "name", "short_name", "slug", "is_active", "position", *GIAS_FIELDS, "group__name"
     )
     for row in rows:
         digest.update(repr(row).encode())
@@ -625,7 +637,7 @@ def prepare_gias(handle: BinaryIO, filename: str, *, trust_name: str | None = No
     for the trust (default settings.TRUST_NAME). Writes nothing; never raises for bad input."""
     preview = GiasPreview(filename=filename, trust_name=(trust_name or settings.TRUST_NAME).strip())
     preview.fingerprint = academy_fingerprint()
-    academies = list(Academy.objects.order_by("position", "name"))
+    academies = list(Academy.objects.select_related("group").order_by("position", "name"))
     try:
         size = handle.seek(0, io.SEEK_END)
         handle.seek(0)
@@ -747,6 +759,11 @@ def _changes(academy: Academy, school: School) -> list[Change]:
             continue  # GIAS has nothing: keep trustplan's
         if getattr(academy, name) != value:
             changes.append(Change(name, LABELS[name], getattr(academy, name), value))
+    if school.group is not None:
+        # The group by name, in any case ("north hub" is trustplan's "North hub").
+        old = academy.group.name if academy.group_id else ""
+        if _norm(old) != _norm(school.group):
+            changes.append(Change("group", LABELS["group"], old, school.group))
     return changes
 
 
@@ -814,6 +831,30 @@ class _Names:
 # --- Applying -----------------------------------------------------------------------------
 
 
+class _Groups:
+    """Academy groups by name (any case), those not in trustplan yet created when named."""
+
+    def __init__(self) -> None:
+        self.by_name = {_norm(g.name): g for g in AcademyGroup.objects.all()}
+        self.slugs = {g.slug for g in self.by_name.values()}
+
+    def named(self, name: str) -> AcademyGroup | None:
+        if not name:
+            return None
+        if _norm(name) not in self.by_name:
+            base = slugify(name)[:72].strip("-") or "group"
+            slug, n = base, 1
+            while slug in self.slugs:
+                n += 1
+                slug = f"{base}-{n}"
+            self.slugs.add(slug)
+            position = len(self.by_name) + 1
+            self.by_name[_norm(name)] = AcademyGroup.objects.create(
+                name=name, slug=slug, position=position
+            )
+        return self.by_name[_norm(name)]
+
+
 def apply_gias(preview: GiasPreview, *, expected_fingerprint: str | None = None) -> dict[str, int]:
     """Write a problem-free preview in one transaction; counts of what changed.
 
@@ -829,13 +870,20 @@ def apply_gias(preview: GiasPreview, *, expected_fingerprint: str | None = None)
         with transaction.atomic():
             if academy_fingerprint() != expected:
                 raise GiasConflict(STALE)
+            groups = _Groups()
             updated = []
             for update in preview.updates:
                 for change in update.changes:
-                    setattr(update.academy, change.field, change.new)
+                    if change.field == "group":
+                        update.academy.group = groups.named(change.new)
+                    else:
+                        setattr(update.academy, change.field, change.new)
                 updated.append(update.academy)
             if updated:
-                Academy.objects.bulk_update(updated, GIAS_FIELDS, batch_size=500)
+                Academy.objects.bulk_update(updated, WRITTEN, batch_size=500)
+            for new in preview.creates:
+                if new.school.group:
+                    new.academy.group = groups.named(new.school.group)
             created = Academy.objects.bulk_create([new.academy for new in preview.creates])
             touched = created or updated
             if touched:
