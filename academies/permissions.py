@@ -290,3 +290,13 @@ def pack_academy_ids(user: User | AnonymousUser) -> set[int] | None:
     if HEADTEACHER in _group_names(user):
         ids |= headed_academy_ids(user)
     return ids
+
+
+# --- People (invitations, roles and academies; people.views) -----------------------------------
+
+
+def may_manage_people(user: User | AnonymousUser) -> bool:
+    """Central team and administrators add people, invite them and change their roles and
+    academies; only administrators give the Administrator role or change an administrator
+    (people.services.check_may_give)."""
+    return is_central(user)

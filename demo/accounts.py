@@ -49,6 +49,12 @@ DEMO_NAMES = {
 }
 
 
+def demo_email(username: str) -> str:
+    """The demo people's addresses (example.org is reserved: nothing is ever delivered), so
+    invitations, password resets and reminders can be tried with mail printed to the console."""
+    return f"{username}@example.org"
+
+
 def demo_accounts() -> list[tuple[str, str, str]]:
     """The demo accounts, shown on the login page when DEBUG is on."""
     if not settings.DEBUG:

@@ -42,6 +42,7 @@ from kpis.models import (
     inspection_problems,
 )
 from kpis.selectors import PeriodIndex, rule_for
+from kpis.signals import return_sent_back
 
 VALUE_FIELDS = ["value", "not_available", "note", "updated_by", "updated_at", "is_demo"]
 
@@ -518,7 +519,7 @@ def return_send_back(*, ret: Return, user, version: int, reason: str) -> Return:
         raise ReturnError(
             "Say why the return is being sent back, so the academy knows what to fix."
         )
-    return _transition(
+    ret = _transition(
         ret,
         user=user,
         version=version,
@@ -526,6 +527,9 @@ def return_send_back(*, ret: Return, user, version: int, reason: str) -> Return:
         to=ReturnStatus.SENT_BACK,
         sent_back_reason=reason,
     )
+    # The academy's heads are told at once (people.notify listens), once this has committed.
+    transaction.on_commit(lambda: return_sent_back.send(sender=Return, ret=ret, user=user))
+    return ret
 
 
 @transaction.atomic

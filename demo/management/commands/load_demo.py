@@ -10,7 +10,7 @@ from django.utils import timezone
 from academies import permissions
 from academies.models import Academy, Owner, RoleAssignment
 from academies.services import load_organisation, read_fixture
-from demo.accounts import DEMO_NAMES, DEMO_PASSWORD, DEMO_USERS
+from demo.accounts import DEMO_NAMES, DEMO_PASSWORD, DEMO_USERS, demo_email
 from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
 from kpis.models import Period, Term
@@ -60,6 +60,7 @@ class Command(BaseCommand):
         for username, (group, assignments, owner_code, _label) in DEMO_USERS.items():
             user, _ = User.objects.get_or_create(username=username)
             user.first_name, user.last_name = DEMO_NAMES[username]
+            user.email = demo_email(username)
             user.is_staff = group in (permissions.CENTRAL_TEAM, permissions.ADMINISTRATOR)
             user.is_superuser = group == permissions.ADMINISTRATOR
             user.set_password(DEMO_PASSWORD)
