@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "board",
     "spreadsheets",
     "papers",
+    "people",
     "signin",
     "demo",
 ]
@@ -155,6 +156,7 @@ TEMPLATES = [
                 "board.context_processors.trustplan",
                 "papers.context_processors.packs",
                 "signin.context_processors.single_sign_on",
+                "people.context_processors.people",
             ],
         },
     },
@@ -398,6 +400,41 @@ if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     # /healthz is probed over plain HTTP by load balancers.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+
+# E-mail (people.mail; README, "People and sign-in"): Django's SMTP backend when EMAIL_HOST is
+# set, else every message is printed to the console (development, `make demo`).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587" if EMAIL_HOST else "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=bool(EMAIL_HOST))
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", f"{TRUST_NAME} <trustplan@{(ALLOWED_HOSTS or ['localhost'])[0]}>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people reach trustplan: every link in a message starts with it.
+TRUSTPLAN_SITE_URL = os.environ.get(
+    "TRUSTPLAN_SITE_URL",
+    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000",
+)
+# Password-reset links work this long, once; invitation links TRUSTPLAN_INVITATION_DAYS.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("TRUSTPLAN_PASSWORD_RESET_HOURS", "2")) * 3600
+TRUSTPLAN_INVITATION_DAYS = int(os.environ.get("TRUSTPLAN_INVITATION_DAYS", "7"))
+# Reminders (manage.py send_reminders, daily): returns and actions due within this many days;
+# a subject is reminded again after TRUSTPLAN_REMINDER_REPEAT_DAYS while it is still owed; a
+# message the mail server refused is tried at every run for TRUSTPLAN_REMINDER_RETRY_DAYS;
+# weekly digests go on TRUSTPLAN_DIGEST_WEEKDAY (0 = Monday).
+TRUSTPLAN_REMINDER_DAYS_BEFORE = int(os.environ.get("TRUSTPLAN_REMINDER_DAYS_BEFORE", "7"))
+TRUSTPLAN_REMINDER_REPEAT_DAYS = int(os.environ.get("TRUSTPLAN_REMINDER_REPEAT_DAYS", "7"))
+TRUSTPLAN_REMINDER_RETRY_DAYS = int(os.environ.get("TRUSTPLAN_REMINDER_RETRY_DAYS", "7"))
+TRUSTPLAN_DIGEST_WEEKDAY = int(os.environ.get("TRUSTPLAN_DIGEST_WEEKDAY", "0"))
 
 LOGGING = {
     "version": 1,
