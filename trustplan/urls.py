@@ -8,6 +8,7 @@ from core.forms import LoginForm, ThrottledAdminPasswordChangeForm
 from demo.accounts import demo_accounts
 from papers import governance as governance_papers
 from papers import views as papers_views
+from people import urls as people_urls
 from plans import urls as plan_urls
 from spreadsheets import urls as spreadsheet_urls
 
@@ -61,6 +62,10 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset (Django's views, throttled), named as Django's own.
+    path("accounts/", include(people_urls.password_reset_patterns)),
+    # People: invitations, roles and academies, each person's reminders, all named people:…
+    path("people/", include("people.urls")),
     # Single sign-on (OpenID Connect) and two-factor sign-in, all named signin:…
     path("accounts/", include("signin.urls")),
     path("accounts/password_change/", views.PasswordChangeView.as_view(), name="password_change"),
