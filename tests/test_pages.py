@@ -8,6 +8,14 @@ from tests.conftest import PASSWORD
 # Pages anyone may open without signing in.
 # Single sign-on starts and ends before anyone is signed in (404 while it is not set up).
 PUBLIC = {"login", "healthz", "signin:oidc_start", "signin:oidc_callback"}
+# Password reset and the invitation's link are for people who cannot sign in yet.
+PUBLIC |= {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "people:accept",
+}
 
 # Sample arguments for every named URL that takes some; a new URL with arguments and no entry
 # here fails test_every_url_is_covered.
@@ -37,6 +45,12 @@ SAMPLE_KWARGS: dict[str, dict] = {
     "packs:pdf": {"pk": 1},
     "packs:xlsx": {"pk": 1},
     "plans:monitoring_pdf": {"code": "board"},
+    "people:person": {"pk": 1},
+    "people:resend": {"pk": 1},
+    "people:deactivate": {"pk": 1},
+    "people:reactivate": {"pk": 1},
+    "people:accept": {"uidb64": "MQ", "token": "set-password"},
+    "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
 }
 
 
