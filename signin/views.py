@@ -141,7 +141,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
             },
         )
     pending = twofactor.pending_device(user)
-    form = TokenForm(request.POST or None, recovery_allowed=False)
+    form = TokenForm(request.POST if request.method == "POST" else None, recovery_allowed=False)
     if request.method == "POST" and form.is_valid():
         if pending.verify_token(form.cleaned_data["otp_token"]):
             codes = twofactor.confirm_authenticator(pending)
@@ -225,7 +225,7 @@ def verify(request: HttpRequest) -> HttpResponse:
     AxesProxyHandler.update_request(request)
     if AxesProxyHandler.is_locked(request, credentials):
         return _locked_out(request, credentials)
-    form = TokenForm(request.POST or None)
+    form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         device = twofactor.check_token(user, form.cleaned_data["otp_token"])
         if device is not None:
