@@ -68,6 +68,14 @@ _CELL_NOT_APPLICABLE = _CELL.replace('<span class="rag-value">{3}</span>', "")
 # The same cells for the many that have no note nor anything else extra: two arguments fewer.
 _CELL_PLAIN = _CELL.replace("{6}", "").replace("{7}", "")
 _CELL_PLAIN_NOT_APPLICABLE = _CELL_NOT_APPLICABLE.replace("{6}", "").replace("{7}", "")
+# A scorecard cell (show="target") with nothing beyond its judgement: the cell itself says the
+# rating, the value, the trend and the target that applied, so the explanation would only
+# repeat them (issue 19: 1,080 such tips were a sixth of a full-scale scorecard) and there is
+# no tip to focus. A cell with a note keeps its tip.
+_CELL_BARE = (
+    '<td class="{0}"><span class="rag-cell">{1}<span class="rag-value">{2}</span>{3}{4}</span></td>'
+)
+_CELL_BARE_NOT_APPLICABLE = _CELL_BARE.replace('<span class="rag-value">{2}</span>', "{2}")
 _COVERAGE = (
     '<span class="rag-coverage">{}<span class="visually-hidden"> academies reported</span></span>'
 )
@@ -147,6 +155,15 @@ def rag_cell(cell, show: str = "") -> SafeString:
             _escape(judgement.explanation),
         )
     after, tip = _narrative(cell, show == "target")
+    if show == "target" and not tip and cell.academy is not None:
+        return format_html(
+            _CELL_BARE if applies else _CELL_BARE_NOT_APPLICABLE,
+            _CLASSES[outcome, cell.is_exception],
+            _JUDGED[outcome],
+            _escape(cell.shown) if applies else _NOTHING,
+            _AFTER[cell.trend, cell.is_demo],
+            after,
+        )
     return format_html(
         _CELL if applies else _CELL_NOT_APPLICABLE,
         _CLASSES[outcome, cell.is_exception],

@@ -66,6 +66,21 @@ def test_the_target_band_follows_the_threshold_of_each_period():
     assert float(ambers[0].get("y")) == pytest.approx(targets[0], abs=0.1)
 
 
+def test_periods_in_a_row_with_the_same_target_share_one_band():
+    """Issue 19: one band per run of periods with the same target, as wide as the run."""
+    same = dict(threshold=D(20), amber=D(2))
+    points = [point(0, 30, **same), point(1, 30, **same), point(2, 30, **same)]
+    points += [point(3, 30, threshold=D(24), amber=D(2)), point(4, 30, **same)]
+    root = parse(charts.trend_chart(chart_id="c", title="t", points=points, measure="count"))
+    greens = rects(root, "chart-band-green")
+    assert len(greens) == 3 and len(rects(root, "chart-band-amber")) == 3
+    widths = [float(g.get("width")) for g in greens]
+    assert widths[0] == pytest.approx(3 * widths[1], abs=0.2)
+    assert widths[1] == pytest.approx(widths[2], abs=0.1)
+    targets = [ln for ln in root.iter(f"{SVG}line") if ln.get("class") == "chart-target"]
+    assert float(targets[0].get("x2")) == pytest.approx(float(greens[1].get("x")), abs=0.1)
+
+
 def test_the_national_figure_is_a_line_only_where_there_is_one():
     with_national = [point(i, 50, national=D(48 + i)) for i in range(3)]
     root = parse(charts.trend_chart(chart_id="c", title="t", points=with_national))
@@ -266,6 +281,8 @@ def test_the_scorecard_has_a_chart_per_kpi_in_place_of_the_sparkline(client_for,
     kpis = sum(len(group.rows) for group in response.context["areas"])
     assert content.count('<svg class="chart chart-trend"') == kpis
     assert 'class="sparkline"' not in content
+    # Issue 19: no data table under each chart: its row's cells are that table.
+    assert "<summary>Data table" not in content
 
 
 def test_the_overview_shows_plan_progress_and_ratings_by_area(client_for, demo):
