@@ -156,6 +156,23 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
             ("moreton", {"governor_b": 404, "head_a": 404, "exec_head": 404}),
         )
     },
+    # Password reset (Django's views): open to everyone, signed in or not; an empty form or a
+    # link that does not work shows its message (200).
+    "password_reset": ({role: 200 for role in ROLES}, {role: 200 for role in ROLES}),
+    "password_reset_done": ({role: 200 for role in ROLES}, {role: 405 for role in ROLES}),
+    "password_reset_confirm": ({role: 200 for role in ROLES}, {role: 200 for role in ROLES}),
+    "password_reset_complete": ({role: 200 for role in ROLES}, {role: 405 for role in ROLES}),
+    # People: central team and administrators add, change, invite and deactivate people (an
+    # empty form: errors shown, 400); the invitation's link is public (a bad one says so);
+    # everyone chooses their own reminders (an empty form turns every kind off: saved, 302).
+    "people:list": (central_only(200), everyone(405)),
+    "people:new": (central_only(200), central_only(400)),
+    "people:person": (central_only(200), central_only(400)),
+    "people:resend": (everyone(405), central_only(302)),
+    "people:deactivate": (everyone(405), central_only(302)),
+    "people:reactivate": (everyone(405), central_only(302)),
+    "people:accept": ({role: 200 for role in ROLES}, {role: 200 for role in ROLES}),
+    "people:preferences": (everyone(200), everyone(302)),
     # The Django admin: staff only; others are sent to its own login.
     "admin:index": (
         {**everyone(302), "central": 200, "admin": 200},
@@ -221,6 +238,12 @@ def world(trust, cast, settings, tmp_path):
         "plans:plan_status": {"plan_id": trust.pk},
         "plans:delete": {"kind": "action", "pk": nli_action.pk},
         "plans:move": {"kind": "action", "pk": nli_action.pk},
+        "people:person": {"pk": cast["head_b"].pk},
+        "people:resend": {"pk": cast["head_b"].pk},
+        "people:deactivate": {"pk": cast["head_b"].pk},
+        "people:reactivate": {"pk": cast["head_b"].pk},
+        "people:accept": {"uidb64": "MQ", "token": "no-token"},
+        "password_reset_confirm": {"uidb64": "MQ", "token": "no-token"},
         "plans:monitoring@board": {"code": "board"},
         "plans:monitoring@lgb-moreton": {"code": "lgb", "?": "academy=moreton-school"},
         "plans:monitoring@lgb-aldersley": {"code": "lgb", "?": "academy=aldersley-high-school"},
