@@ -31,6 +31,11 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 
+def _posted(request: HttpRequest):
+    """The form's data on a POST (an empty POST too: its errors are shown), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _manager(request: HttpRequest) -> None:
     if not permissions.may_manage_people(request.user):
         raise PermissionDenied
@@ -95,7 +100,7 @@ def people_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "HEAD", "POST"])
 def person_new(request: HttpRequest) -> HttpResponse:
     _manager(request)
-    form = PersonForm(request.POST or None)
+    form = PersonForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             person = services.invite_person(details=form.details(), by=request.user)
@@ -143,7 +148,7 @@ def _initial(person) -> dict:
 @require_http_methods(["GET", "HEAD", "POST"])
 def person(request: HttpRequest, pk: int) -> HttpResponse:
     person = _person(request, pk)
-    form = PersonForm(request.POST or None, initial=_initial(person), person=person)
+    form = PersonForm(_posted(request), initial=_initial(person), person=person)
     if request.method == "POST" and form.is_valid():
         try:
             lines = services.update_person(user=person, details=form.details(), by=request.user)
@@ -211,7 +216,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     preference = ReminderPreference.objects.filter(user=request.user).first() or ReminderPreference(
         user=request.user
     )
-    form = PreferencesForm(request.POST or None, instance=preference)
+    form = PreferencesForm(_posted(request), instance=preference)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your reminder preferences are saved.")
