@@ -66,6 +66,17 @@ EXPECTED: dict[str, tuple[dict[str, int], dict[str, int]]] = {
     "logout": (everyone(405), everyone(302)),
     "password_change": (everyone(200), everyone(200)),  # an empty form re-displays its errors
     "password_change_done": (everyone(200), everyone(405)),
+    # Single sign-on: not set up here, so a 404 for everyone (tests/signin cover it set up).
+    "signin:oidc_start": ({role: 404 for role in ROLES}, {role: 405 for role in ROLES}),
+    "signin:oidc_callback": ({role: 404 for role in ROLES}, {role: 405 for role in ROLES}),
+    # Two-factor sign-in (not required here; nobody in the cast has an authenticator): anyone
+    # may set it up (an empty code: 400); the verify page and the device changes send someone
+    # without an authenticator to set-up.
+    "signin:two_factor": (everyone(200), everyone(400)),
+    "signin:verify": (everyone(302), everyone(302)),
+    "signin:recovery_codes": (everyone(200), everyone(405)),
+    "signin:new_recovery_codes": (everyone(405), everyone(302)),
+    "signin:remove_authenticator": (everyone(405), everyone(302)),
     "my": (everyone(200), everyone(405)),
     # The board: every signed-in role reads it (a governor sees their academies' columns and
     # rows only: tests/board/test_governor_scope.py); it takes no POST.
