@@ -25,6 +25,16 @@ from locust import HttpUser, SequentialTaskSet, between, constant, events, task
 FACTS = json.loads(open(os.environ["TRUSTPLAN_LOAD_FACTS"]).read())  # noqa: SIM115
 _trustees = itertools.count()
 _heads = itertools.count()
+# Two app servers (bench/run.py two_servers): each user keeps to one, alternately.
+HOSTS = FACTS.get("hosts") or []
+
+
+def keep_to_a_server(user: HttpUser, index: int) -> None:
+    if HOSTS:
+        user.host = HOSTS[index % len(HOSTS)]
+        user.client.base_url = user.host
+
+
 _samples: list[tuple[float, str, float, str | None]] = []
 
 
@@ -74,6 +84,7 @@ class TrusteeUser(HttpUser):
 
     def on_start(self) -> None:
         index = next(_trustees)
+        keep_to_a_server(self, index)
         sign_in(self, FACTS["trustees"][index % len(FACTS["trustees"])])
         self.academy = FACTS["academies"][index % len(FACTS["academies"])]
 
@@ -127,7 +138,9 @@ class HeadUser(HttpUser):
     tasks = [EnterReturn]
 
     def on_start(self) -> None:
-        username, self.url = FACTS["heads"][next(_heads) % len(FACTS["heads"])]
+        index = next(_heads)
+        keep_to_a_server(self, index)
+        username, self.url = FACTS["heads"][index % len(FACTS["heads"])]
         self.form: dict = {}
         sign_in(self, username)
 

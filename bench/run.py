@@ -18,6 +18,13 @@ academies × 60 KPIs × 18 periods = 162,000 values, 500 actions, 400 users), th
   memory, and the peak of a dry run of its first 50,000 rows beside the whole file's (a streamed
   read keeps the same memory, whatever the file's length); after the load test, on the
   full-scale trust. `python bench/run.py dfe` runs this measurement alone (SQLite);
+- Chromium on the full-scale trust (bench/browser.py, issue 19): DOMContentLoaded of `/`,
+  `/kpis/`, a KPI's page, `/plan/` and a scorecard, first visit after a change and second visit,
+  their elements and HTML raw and gzipped, each as a ratio to the sign-in page, against gunicorn
+  with the load test's workers sharing Redis (REDIS_URL); `python bench/run.py browser` alone;
+- the load test again on two app servers (two gunicorns on PORT and PORT + 1, users split
+  between them) sharing the database and Redis, and a check that a change made by another
+  process shows at once on both (`load2.*`); `python bench/run.py two-servers` alone;
 - a load test with Locust (bench/locustfile.py): gunicorn with 2 × cores + 1 workers on
   loopback, 50 concurrent users (40 trustees reading the dashboards, 10 heads opening and saving
   their returns; each pauses 2–6 s between requests, the time a person takes to read a page or
@@ -43,7 +50,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import dfe_file  # bench/, the script's own folder
+import browser  # bench/, the script's own folder
+import dfe_file
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -52,7 +60,7 @@ GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
 LOCUST = str(ROOT / ".venv" / "bin" / "locust")
 WARM_UP = 15  # s: users arrive over the first 10 s, each signing in; caches fill
 PAGES = ["home", "kpis", "kpi_detail", "scorecard", "plan", "entry_get", "entry_post"]
-PORT = 8766
+PORT = int(os.environ.get("TRUSTPLAN_BENCH_PORT", "8766"))  # and PORT + 1 (two servers)
 SMALL = ["--academies", "15", "--kpis", "6", "--years", "6", "--actions", "50", "--users", "40"]
 
 
@@ -268,12 +276,53 @@ def run_dfe(env: dict) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _get(path: str) -> int:
+def _get(path: str, port: int = PORT) -> int:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}{path}", timeout=5) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as response:
             return response.status
     except (urllib.error.URLError, OSError):
         return 0
+
+
+def _serve(env: dict, port: int, workers: int, name: str = "gunicorn") -> subprocess.Popen:
+    """gunicorn on loopback, answering /healthz (its log in bench/<name>.log)."""
+    log_file = open(BENCH / f"{name}.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            GUNICORN,
+            "trustplan.wsgi",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--timeout",
+            "120",
+            "--access-logfile",
+            str(BENCH / f"{name}-access.log"),
+            "--access-logformat",
+            "%(t)s %(p)s %(m)s %(U)s %(s)s %(B)s %(D)s",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+    )
+    server.log_file = log_file
+    for _ in range(300):
+        if _get("/healthz", port) == 200:
+            return server
+        time.sleep(0.1)
+    _stop(server)
+    raise SystemExit(f"gunicorn on port {port} did not start: see bench/{name}.log")
+
+
+def _stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    server.log_file.close()
 
 
 def _locust(user_classes: list[str], users: int, rate: int, seconds: int) -> list:
@@ -399,6 +448,136 @@ def load_test(env: dict, seconds: int = 60, users: int = 50) -> dict:
         log_file.close()
 
 
+def _signed_in(port: int, username: str) -> urllib.request.OpenerDirector:
+    """An HTTP client signed in to one server (the session is in the database: any server
+    accepts it)."""
+    import http.cookiejar
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    opener.open(f"{base}/accounts/login/", timeout=30).read()
+    token = next(c.value for c in jar if c.name == "csrftoken")
+    form = urllib.parse.urlencode(
+        {"username": username, "password": "trustplan", "csrfmiddlewaretoken": token}
+    ).encode()
+    request = urllib.request.Request(
+        f"{base}/accounts/login/", form, headers={"Referer": f"{base}/accounts/login/"}
+    )
+    opener.open(request, timeout=30).read()
+    if not any(c.name == "sessionid" for c in jar):
+        raise SystemExit(f"could not sign in as {username} on port {port}")
+    return opener
+
+
+RENAME = """
+from kpis.models import KPI
+kpi = KPI.objects.get(code='1.1')
+kpi.name = {name!r}
+kpi.save()  # its post_save signal replaces the board's version token
+"""
+
+
+def stale_check(env: dict, ports: list[int], period: str, rounds: int = 6) -> dict:
+    """Whether a change made through one process is seen at once by every server: each round
+    both servers serve the matrix (cached), KPI 1.1 is renamed by another process (as an
+    admin's edit), and both must show the new name on their next answer."""
+    trustee = json.loads((BENCH / "load-facts.json").read_text())["trustees"][0]
+    clients = {port: _signed_in(port, trustee) for port in ports}
+    url = "/kpis/?period=" + period
+    stale = 0
+    original = manage(
+        env, "shell", "-c", "from kpis.models import KPI; print(KPI.objects.get(code='1.1').name)"
+    ).strip()
+    try:
+        for round_ in range(rounds):
+            for port, client in clients.items():
+                client.open(f"http://127.0.0.1:{port}{url}", timeout=120).read()
+            name = f"{original} (round {round_})"
+            manage(env, "shell", "-c", RENAME.format(name=name))
+            for port in ports[round_ % 2 :] + ports[: round_ % 2]:
+                html = clients[port].open(f"http://127.0.0.1:{port}{url}", timeout=120).read()
+                stale += name.encode() not in html
+    finally:
+        manage(env, "shell", "-c", RENAME.format(name=original))
+    return {"load2.stale_checks": rounds * len(ports), "load2.stale_pages": stale}
+
+
+def two_servers(env: dict, seconds: int = 60, users: int = 50) -> dict:
+    """The load test with two app servers (two gunicorns on two ports, each with half the
+    workers, users split between them) sharing the database and Redis (REDIS_URL), then the
+    stale check across them."""
+    shared = _with_redis(env)
+    ports = [PORT, PORT + 1]
+    workers = max((2 * (os.cpu_count() or 1) + 1) // 2, 1)
+    servers = [_serve(shared, port, workers, f"gunicorn-{port}") for port in ports]
+    try:
+        facts = json.loads(manage(shared, "shell", "-c", LOAD_FACTS).strip().splitlines()[-1])
+        facts["hosts"] = [f"http://127.0.0.1:{port}" for port in ports]
+        (BENCH / "load-facts.json").write_text(json.dumps(facts))
+        began = time.time()
+        samples = _locust(["TrusteeUser", "HeadUser"], users, 5, WARM_UP + seconds)
+        window = (began + WARM_UP, began + WARM_UP + seconds)
+        measured = [
+            s for s in samples if window[0] <= s[0] < window[1] and not s[1].startswith("sign in")
+        ]
+        ordered = sorted(s[2] for s in measured)
+        failures = [s[3] for s in measured if s[3]]
+        result = {
+            "load2.servers": len(ports),
+            "load2.workers_each": workers,
+            "load2.users": users,
+            "load2.requests": len(ordered),
+            "load2.errors": len(failures),
+            "load2.p50_ms": round(_percentile(ordered, 0.50), 1),
+            "load2.p95_ms": round(_percentile(ordered, 0.95), 1),
+            "load2.error_statuses": sorted(set(failures))[:10],
+        }
+        result.update(stale_check(shared, ports, facts["period"]))
+        return result
+    finally:
+        for server in servers:
+            _stop(server)
+
+
+BROWSER_FACTS = """
+import json
+from academies.models import Academy
+from kpis.models import KPI, Period
+board = [p for p in Period.objects.order_by('year_start', 'term') if not p.is_open][-1]
+print(json.dumps({'period': board.slug, 'kpi': KPI.objects.order_by('area__number', 'position')
+                  .first().code, 'academy': Academy.objects.active().first().slug}))
+"""
+
+
+def _with_redis(env: dict) -> dict:
+    """The environment with REDIS_URL (a database and key prefix of the bench's own)."""
+    redis_url = os.environ.get("TRUSTPLAN_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
+    return {**env, "REDIS_URL": redis_url, "TRUSTPLAN_CACHE_PREFIX": f"bench-{time.time_ns()}"}
+
+
+def run_browser(env: dict) -> dict:
+    """bench/browser.py's Chromium pass against gunicorn with as many workers as the load
+    test's, sharing one cache through Redis (REDIS_URL): with per-process caches a second
+    visit usually reaches another worker, whose cache is cold."""
+    env = _with_redis(env)
+    facts = json.loads(manage(env, "shell", "-c", BROWSER_FACTS).strip().splitlines()[-1])
+    pages = {
+        "home": "/",
+        "kpis": f"/kpis/?period={facts['period']}",
+        "kpi_detail": f"/kpis/{facts['kpi']}/",
+        "plan": "/plan/",
+        "scorecard": f"/academies/{facts['academy']}/",
+    }
+    server = _serve(env, PORT, 2 * (os.cpu_count() or 1) + 1, "gunicorn-browser")
+    try:
+        return browser.browser_pass(
+            f"http://127.0.0.1:{PORT}", pages, "scale-user-000", browser.bumper(PYTHON, ROOT, env)
+        )
+    finally:
+        _stop(server)
+
+
 LOAD_FACTS = """
 import json
 from academies.models import Academy, RoleAssignment
@@ -440,6 +619,8 @@ def bench(kind: str, info: dict, first: bool = True) -> dict:
     manage(env, "generate_scale_data")
     results["generate_scale_data_s"] = round(time.perf_counter() - started, 1)
     large = measure(env, "pages")
+    log(f"{kind}: Chromium on the full-scale trust")
+    results.update(run_browser(env))
     for key, value in small.items():
         if key.startswith("queries."):
             results[f"{key}.small"] = value
@@ -460,13 +641,38 @@ def bench(kind: str, info: dict, first: bool = True) -> dict:
     )
     log(f"{kind}: load test (60 s)")
     results.update(load_test(env))
+    log(f"{kind}: load test on two app servers sharing Redis (60 s)")
+    results.update(two_servers(env))
     log(f"{kind}: DfE suspensions file (~508,000 rows) through import_dfe")
     results.update(run_dfe(env))
     return results
 
 
+BROWSER_PAGES = ["home", "kpis", "kpi_detail", "plan", "scorecard"]
+
+
+def _browser_targets() -> list:
+    targets = []
+    for page in BROWSER_PAGES:
+        key = f"browser.{page}"
+        targets += [
+            (f"{key}.second_ratio", "≤ 4", lambda r, k=key: r[f"{k}.second_ratio"] <= 4),
+            (f"{key}.first_ratio", "≤ 8", lambda r, k=key: r[f"{k}.first_ratio"] <= 8),
+            (f"{key}.html_kb", "≤ 1024", lambda r, k=key: r[f"{k}.html_kb"] <= 1024),
+        ]
+    return targets
+
+
 TARGETS = [
     ("board_matrix_overhead_ratio", "≤ 3", lambda r: r["board_matrix_overhead_ratio"] <= 3),
+    (
+        "board_matrix_overhead_ratio_uncached",
+        "≤ 3",
+        lambda r: r["board_matrix_overhead_ratio_uncached"] <= 3,
+    ),
+    *_browser_targets(),
+    ("load2.errors", "= 0", lambda r: r["load2.errors"] == 0),
+    ("load2.stale_pages", "= 0", lambda r: r["load2.stale_pages"] == 0),
     ("import.speedup", "≥ 10", lambda r: r["import.speedup"] >= 10),
     ("load.errors", "= 0", lambda r: r["load.errors"] == 0),
     ("load.p95_ms", "≤ 300", lambda r: r["load.p95_ms"] <= 300),
@@ -518,9 +724,31 @@ def dfe_only() -> int:
     return 0
 
 
+def alone(name: str) -> int:
+    """`python bench/run.py browser` / `two-servers`: the full-scale trust on SQLite and that
+    measurement alone; prints its figures (bench/results.* are left as the last full run
+    wrote them)."""
+    log(f"sqlite: building the full-scale trust for the {name} measurement alone")
+    env = env_for("sqlite", {}, f"trustplan_bench_{name.replace('-', '_')}")
+    try:
+        manage(env, "migrate", "--noinput")
+        manage(env, "generate_scale_data")
+        if name == "browser":
+            results = run_browser(env)
+        else:
+            results = two_servers(env)
+        print(json.dumps(results, indent=2, sort_keys=True))
+    finally:
+        for path in BENCH.glob(f"trustplan_bench_{name.replace('-', '_')}.sqlite3*"):
+            path.unlink()
+    return 0
+
+
 def main() -> int:
     if sys.argv[1:] == ["dfe"]:
         return dfe_only()
+    if sys.argv[1:] in (["browser"], ["two-servers"]):
+        return alone(sys.argv[1])
     all_results = {}
     for index, (kind, info) in enumerate(databases()):
         all_results[kind] = bench(kind, info, first=index == 0)
