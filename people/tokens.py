@@ -1,9 +1,9 @@
 """Invitation links: Django's password-reset token, salted apart and with its own lifetime.
 
 The token is a hash of the person's password, last sign-in, e-mail address and — here — when
-the invitation was last sent, so a link stops working when the person chooses a password, when
-the invitation is sent again (only the newest link works) and after TRUSTPLAN_INVITATION_DAYS
-(password-reset links have Django's PASSWORD_RESET_TIMEOUT)."""
+the invitation was last sent and how many times, so a link stops working when the person
+chooses a password, when the invitation is sent again (only the newest link works) and after
+TRUSTPLAN_INVITATION_DAYS (password-reset links have Django's PASSWORD_RESET_TIMEOUT)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ class InvitationTokenGenerator(PasswordResetTokenGenerator):
 
     def _make_hash_value(self, user, timestamp: int) -> str:
         invitation = getattr(user, "invitation", None)
-        sent = "" if invitation is None else invitation.sent_at.replace(microsecond=0).isoformat()
+        if invitation is None:
+            return super()._make_hash_value(user, timestamp)
+        sent = f"{invitation.sent_at.replace(microsecond=0).isoformat()}#{invitation.times_sent}"
         return f"{super()._make_hash_value(user, timestamp)}{sent}"
 
 
