@@ -344,3 +344,9 @@ def test_changing_a_group_renews_the_boards_cache(groups):
     groups["north"].name = "North and West"
     groups["north"].save()
     assert board_version() != before
+
+
+def test_the_filters_keep_an_opened_group_open(client_for, by_group):
+    html = client_for("trustee").get(MATRIX + "&group=south").content.decode()
+    assert '<input type="hidden" name="group" value="south">' in html
+    assert 'name="group"' not in client_for("trustee").get(MATRIX).content.decode()
