@@ -4,6 +4,7 @@ and recovery codes pages."""
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import time
 
@@ -119,8 +120,9 @@ def _next_url(request: HttpRequest) -> str:
 
 def _qr_data_uri(url: str) -> str:
     """The otpauth:// URL as a QR code: SVG made here (segno), never by a remote service."""
-    svg = segno.make(url, error="m").svg_inline(scale=5, border=2, dark="#000", light="#fff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=5, border=4, dark="#000", light="#fff")
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 @never_cache
