@@ -5,10 +5,26 @@ from django.contrib.auth.forms import PasswordResetForm
 
 from academies import permissions
 from academies.models import Academy
+from core.http import parse_id
 from people.models import ReminderPreference
 from people.services import PersonDetails, email_taken
 
 ROLE_CHOICES = [(role, role) for role in permissions.ROLE_GROUPS]
+
+
+class AcademiesField(forms.ModelMultipleChoiceField):
+    """Academies ticked by id: ASCII digits only, short enough for the database ("٣" is not 3,
+    and forty nines are no id), checked before any query."""
+
+    def clean(self, value):
+        for item in value or []:
+            if parse_id(str(item)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": item},
+                )
+        return super().clean(value)
 
 
 class PersonForm(forms.Form):
@@ -24,13 +40,13 @@ class PersonForm(forms.Form):
     roles = forms.MultipleChoiceField(
         choices=ROLE_CHOICES, widget=forms.CheckboxSelectMultiple, label="Role"
     )
-    heads = forms.ModelMultipleChoiceField(
+    heads = AcademiesField(
         queryset=Academy.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Headteacher of",
     )
-    governs = forms.ModelMultipleChoiceField(
+    governs = AcademiesField(
         queryset=Academy.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
