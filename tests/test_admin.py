@@ -199,6 +199,28 @@ def one_of_each(trust, cast, academy_a):
         published_by=cast["central"],
         published_at=timezone.now(),
     )
+    # People (issue 18): a reminder, an invitation, a history entry, preferences, a reset request.
+    from people.models import (
+        Invitation,
+        PasswordResetRequest,
+        PersonChange,
+        Reminder,
+        ReminderPreference,
+    )
+
+    now = timezone.now()
+    Reminder.objects.create(
+        user=cast["head_a"],
+        kind="return_due",
+        subject="return:x",
+        day=now.date(),
+        text="x",
+        url="/",
+    )
+    Invitation.objects.create(user=cast["trustee"], invited_by=cast["admin"], sent_at=now)
+    PersonChange.objects.create(user=cast["trustee"], changed_at=now, lines=["Invited"])
+    ReminderPreference.objects.create(user=cast["trustee"])
+    PasswordResetRequest.objects.create(email="x@example.org", requested_at=now)
     missing = [m.__name__ for m in REGISTERED if not m._default_manager.exists()]
     assert not missing, f"make a row of {missing} in one_of_each"
 
