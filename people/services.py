@@ -152,6 +152,7 @@ def invite_person(*, details: PersonDetails, by):
     _apply(user, details)
     Invitation.objects.create(user=user, invited_by=by, sent_at=timezone.now(), times_sent=0)
     after = _snapshot(user)
+    after.pop("Active")  # a new person is active: nothing to say
     nothing = {label: ([] if isinstance(v, list) else "") for label, v in after.items()}
     _record(user, by=by, lines=["Invited", *_differences(nothing, after)])
     return user
