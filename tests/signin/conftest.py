@@ -56,9 +56,8 @@ class Provider:
         self.mode_file.write_text(word)
 
 
-@pytest.fixture(scope="session")
-def oidc_provider(tmp_path_factory, live_server):
-    folder = tmp_path_factory.mktemp("oidc-provider")
+def _start_provider(folder: Path, redirect_uris: list[str]):
+    """The provider's process (keys made here), yielding it once it answers discovery."""
     signing, other = (rsa.generate_private_key(public_exponent=65537, key_size=2048) for _ in "ab")
     (folder / "signing.pem").write_bytes(_pem(signing))
     (folder / "other.pem").write_bytes(_pem(other))
@@ -69,10 +68,7 @@ def oidc_provider(tmp_path_factory, live_server):
         "mode_file": str(folder / "mode"),
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
-        # The test client's host and the live server's (the browser test's).
-        "redirect_uri": " ".join(
-            f"{base}/accounts/oidc/callback/" for base in ("http://testserver", live_server.url)
-        ),
+        "redirect_uri": " ".join(f"{base}/accounts/oidc/callback/" for base in redirect_uris),
         "people": [
             {"username": name, "email": email, "verified": verified, "password": PROVIDER_PASSWORD}
             for name, (email, verified) in PEOPLE.items()
@@ -108,18 +104,27 @@ def oidc_provider(tmp_path_factory, live_server):
         log.close()
 
 
-@pytest.fixture
-def sso(settings, oidc_provider, cast):
-    """trustplan set up for the test provider, and the cast given their addresses (plus a
-    deactivated leaver and two people sharing one address)."""
+@pytest.fixture(scope="session")
+def oidc_provider(tmp_path_factory):
+    """The provider for the test client (trustplan at http://testserver)."""
+    yield from _start_provider(tmp_path_factory.mktemp("oidc-provider"), ["http://testserver"])
+
+
+@pytest.fixture(scope="session")
+def oidc_provider_live(tmp_path_factory, live_server):
+    """The provider for the browser tests (trustplan on the live server)."""
+    yield from _start_provider(tmp_path_factory.mktemp("oidc-provider-live"), [live_server.url])
+
+
+def _set_up(settings, provider: Provider, cast):
     from django.contrib.auth import get_user_model
 
-    settings.OIDC_ISSUER = oidc_provider.issuer
+    settings.OIDC_ISSUER = provider.issuer
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID
     settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
     settings.OIDC_NAME = "Test Provider"
     oidc.forget_discovery()
-    oidc_provider.mode("")
+    provider.mode("")
     for role, address in TRUSTPLAN_ADDRESSES.items():
         cast[role].email = address
         cast[role].save(update_fields=["email"])
@@ -127,9 +132,25 @@ def sso(settings, oidc_provider, cast):
     users.create_user("t-leaver", email="leaver@example.org", is_active=False)
     users.create_user("t-twin-1", email="shared@example.org")
     users.create_user("t-twin-2", email="SHARED@example.org")
+
+
+@pytest.fixture
+def sso(settings, oidc_provider, cast):
+    """trustplan set up for the test provider, and the cast given their addresses (plus a
+    deactivated leaver and two people sharing one address)."""
+    _set_up(settings, oidc_provider, cast)
     yield oidc_provider
     oidc.forget_discovery()
     oidc_provider.mode("")
+
+
+@pytest.fixture
+def sso_live(settings, oidc_provider_live, cast):
+    """The same for the browser tests, against the live server."""
+    _set_up(settings, oidc_provider_live, cast)
+    yield oidc_provider_live
+    oidc.forget_discovery()
+    oidc_provider_live.mode("")
 
 
 def with_query(url: str, **changes: str) -> str:

@@ -31,7 +31,7 @@ def _sign_in_with_provider(page: Page, base_url: str, username: str, next_path: 
 
 
 def test_a_head_signs_in_with_the_provider_and_lands_where_they_asked(
-    live_server, new_context, sso
+    live_server, new_context, sso_live
 ):
     page = new_context().new_page()
     _sign_in_with_provider(page, live_server.url, "ann", "/plan/")
@@ -39,7 +39,7 @@ def test_a_head_signs_in_with_the_provider_and_lands_where_they_asked(
     expect(page.get_by_text("Signed in as")).to_contain_text("t-head-a")
 
 
-def test_an_unknown_address_is_refused_on_the_sign_in_page(live_server, new_context, sso):
+def test_an_unknown_address_is_refused_on_the_sign_in_page(live_server, new_context, sso_live):
     page = new_context().new_page()
     _sign_in_with_provider(page, live_server.url, "stranger")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
@@ -49,13 +49,13 @@ def test_an_unknown_address_is_refused_on_the_sign_in_page(live_server, new_cont
     expect(page.get_by_label("Username")).to_be_visible()  # still signed out
 
 
-def test_an_unverified_address_is_refused(live_server, new_context, sso):
+def test_an_unverified_address_is_refused(live_server, new_context, sso_live):
     page = new_context().new_page()
     _sign_in_with_provider(page, live_server.url, "unverified")
     expect(page.get_by_role("status")).to_contain_text("does not say that central@example.org is")
 
 
-def test_a_nonce_changed_in_the_browser_is_caught(live_server, new_context, sso):
+def test_a_nonce_changed_in_the_browser_is_caught(live_server, new_context, sso_live):
     """trustplan's redirect to the provider is rewritten on its way (as an attacker replaying
     another sign-in's request would): the provider signs an ID token with that nonce, which is
     not the one this session keeps."""
@@ -78,8 +78,8 @@ def test_a_nonce_changed_in_the_browser_is_caught(live_server, new_context, sso)
     expect(page.get_by_role("status")).to_contain_text("JWT Nonce verification failed")
 
 
-def test_an_id_token_not_signed_by_the_published_key_is_caught(live_server, new_context, sso):
-    sso.mode("wrong-key")
+def test_an_id_token_not_signed_by_the_published_key_is_caught(live_server, new_context, sso_live):
+    sso_live.mode("wrong-key")
     page = new_context().new_page()
     _sign_in_with_provider(page, live_server.url, "ann")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/")
@@ -87,7 +87,7 @@ def test_an_id_token_not_signed_by_the_published_key_is_caught(live_server, new_
 
 
 def test_an_administrator_signing_in_with_the_provider_still_sets_up_a_code(
-    live_server, new_context, sso
+    live_server, new_context, sso_live
 ):
     from django_otp.oath import totp
     from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -110,7 +110,7 @@ def test_an_administrator_signing_in_with_the_provider_still_sets_up_a_code(
         expect(page).to_have_url(f"{live_server.url}/admin/")
 
 
-def test_the_password_sign_in_still_works_beside_the_button(live_server, new_context, sso):
+def test_the_password_sign_in_still_works_beside_the_button(live_server, new_context, sso_live):
     page = new_context().new_page()
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill("t-trustee")
@@ -119,7 +119,7 @@ def test_the_password_sign_in_still_works_beside_the_button(live_server, new_con
     expect(page).to_have_url(f"{live_server.url}/")
 
 
-def test_the_sign_in_pages_have_no_wcag_violations(live_server, new_context, sso):
+def test_the_sign_in_pages_have_no_wcag_violations(live_server, new_context, sso_live):
     """axe (WCAG 2.2 AA) on the sign-in page with its button, the set-up page (with its error),
     the recovery codes, the verify page (with its error) and the two-factor page."""
     from django_otp.oath import totp
