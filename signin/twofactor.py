@@ -10,10 +10,12 @@ and the provider's ID token says it used more than one factor (see signin.oidc.m
 
 from __future__ import annotations
 
+import math
 import re
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_otp import devices_for_user
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -112,18 +114,31 @@ def check_token(user, token: str):
     attempt, even concurrent ones)."""
     from django_otp import verify_token
 
-    kind = token_kind(token)
-    if kind == "totp":
-        devices = [d for d in devices_for_user(user) if isinstance(d, TOTPDevice)]
-    elif kind == "recovery":
-        devices = [d for d in devices_for_user(user) if isinstance(d, StaticDevice)]
-    else:
-        return None
-    for device in devices:
+    for device in devices_for_token(user, token):
         matched = verify_token(user, device.persistent_id, token)
         if matched is not None:
             return matched
     return None
+
+
+def seconds_to_wait(devices) -> int:
+    """How long django-otp's throttle still holds these devices after wrong codes (it doubles
+    the wait after each): a right code typed sooner would be refused as if wrong."""
+    now = timezone.now()
+    waits = []
+    for device in devices:
+        allowed, data = device.verify_is_allowed()
+        if not allowed and data and data.get("locked_until"):
+            waits.append(math.ceil((data["locked_until"] - now).total_seconds()))
+    return max(waits, default=0)
+
+
+def devices_for_token(user, token: str) -> list:
+    kind = token_kind(token)
+    wanted = {"totp": TOTPDevice, "recovery": StaticDevice}.get(kind)
+    if wanted is None:
+        return []
+    return [d for d in devices_for_user(user) if isinstance(d, wanted)]
 
 
 @transaction.atomic

@@ -144,7 +144,10 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         )
     pending = twofactor.pending_device(user)
     form = TokenForm(request.POST if request.method == "POST" else None, recovery_allowed=False)
-    if request.method == "POST" and form.is_valid():
+    wait = twofactor.seconds_to_wait([pending]) if request.method == "POST" else 0
+    if wait and form.is_valid():
+        form.add_error("otp_token", _wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         if pending.verify_token(form.cleaned_data["otp_token"]):
             codes = twofactor.confirm_authenticator(pending)
             otp_login(request, pending)
@@ -228,7 +231,14 @@ def verify(request: HttpRequest) -> HttpResponse:
     if AxesProxyHandler.is_locked(request, credentials):
         return _locked_out(request, credentials)
     form = TokenForm(request.POST if request.method == "POST" else None)
+    wait = 0
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["otp_token"]
+        wait = twofactor.seconds_to_wait(twofactor.devices_for_token(user, token))
+    if wait:
+        # Not a guess that was checked, so not counted against the lockout.
+        form.add_error("otp_token", _wait_message(wait))
+    elif request.method == "POST" and form.is_valid():
         device = twofactor.check_token(user, form.cleaned_data["otp_token"])
         if device is not None:
             otp_login(request, device)
@@ -257,6 +267,13 @@ def verify(request: HttpRequest) -> HttpResponse:
         "signin/verify.html",
         {"form": form, "next": _next_url(request)},
         status=400 if form.errors else 200,
+    )
+
+
+def _wait_message(seconds: int) -> str:
+    return (
+        f"After a wrong code, the next is checked only after a pause: wait {seconds} second"
+        f"{'' if seconds == 1 else 's'}, then enter the code your app shows then."
     )
 
 

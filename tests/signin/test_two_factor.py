@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
+from django.db.models import F
 from django.test import RequestFactory
 from django.urls import reverse
 from django_otp.oath import totp
@@ -262,3 +264,21 @@ def test_the_codes_are_the_ones_authenticator_apps_make(cast):
     device = TOTPDevice.objects.create(user=cast["trustee"], confirmed=False)
     assert device.step == 30 and device.digits == 6
     assert "issuer=Amethyst%20Academies%20Trust" in device.config_url
+
+
+def test_a_code_straight_after_a_wrong_one_is_told_to_wait_not_refused(client, cast, settings):
+    """django-otp's throttle (1 s after a wrong code, doubling): a right code typed within it
+    would be refused as wrong; the page says to wait instead, and does not count it."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 1
+    device = TOTPDevice.objects.create(user=cast["trustee"], name="Authenticator app")
+    sign_in(client, "t-trustee")
+    wrong = f"{(int(code_for(device)) + 500_000) % 1_000_000:06d}"
+    assert client.post(VERIFY, {"otp_token": wrong}).status_code == 400
+    response = client.post(VERIFY, {"otp_token": code_for(device)})
+    assert response.status_code == 400
+    assert "wait 1 second, then enter the code" in response.content.decode()
+    assert AccessAttempt.objects.get(username="t-trustee").failures_since_start == 1
+    TOTPDevice.objects.filter(pk=device.pk).update(
+        throttling_failure_timestamp=F("throttling_failure_timestamp") - timedelta(seconds=2)
+    )
+    assert client.post(VERIFY, {"otp_token": code_for(device)}).status_code == 302
