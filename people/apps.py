@@ -7,6 +7,7 @@ class PeopleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from people import notify
+        from people import notify, signals
 
         notify.connect_signals()
+        signals.connect_signals()

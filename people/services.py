@@ -23,7 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from academies import permissions
 from academies.models import Academy, AcademyRole, RoleAssignment
-from people import mail
+from people import mail, signals
 from people.models import Invitation, PersonChange
 from people.tokens import invitation_token
 
@@ -113,6 +113,12 @@ def check_may_give(by, roles: list[str], user=None) -> None:
 
 
 def _apply(user, details: PersonDetails) -> None:
+    with signals.quiet():  # this save is recorded as one entry by the caller
+        _write(user, details)
+    _forget_cached_roles(user)
+
+
+def _write(user, details: PersonDetails) -> None:
     user.first_name = details.first_name.strip()
     user.last_name = details.last_name.strip()
     user.email = details.email.strip()
@@ -126,7 +132,6 @@ def _apply(user, details: PersonDetails) -> None:
         [RoleAssignment(user=user, academy=a, role=AcademyRole.HEADTEACHER) for a in details.heads]
         + [RoleAssignment(user=user, academy=a, role=AcademyRole.GOVERNOR) for a in details.governs]
     )
-    _forget_cached_roles(user)
 
 
 def email_taken(email: str, *, exclude_pk: int | None = None) -> bool:
@@ -268,7 +273,8 @@ def set_active(*, user, active: bool, by) -> int:
         return 0
     before = _snapshot(user)
     user.is_active = active
-    user.save(update_fields=["is_active"])
+    with signals.quiet():
+        user.save(update_fields=["is_active"])
     _record(user, by=by, lines=_differences(before, _snapshot(user)))
     ended = 0 if active else end_sessions(user)
     return ended

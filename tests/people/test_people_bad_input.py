@@ -58,7 +58,7 @@ PERSON_CASES = [
 @pytest.mark.parametrize("field, typed, words", PERSON_CASES)
 def test_adding_a_person_refuses_bad_input_and_writes_nothing(client, cast, field, typed, words):
     client.force_login(cast["central"])
-    users = User.objects.count()
+    users, changes = User.objects.count(), PersonChange.objects.count()
     response = client.post(reverse("people:new"), {**GOOD, field: typed})
     assert response.status_code == 400
     page = response.content.decode()
@@ -67,7 +67,7 @@ def test_adding_a_person_refuses_bad_input_and_writes_nothing(client, cast, fiel
     assert words in unescape(page), page[:2000]
     assert User.objects.count() == users
     assert mail.outbox == []
-    assert not PersonChange.objects.exists()
+    assert PersonChange.objects.count() == changes
 
 
 @pytest.mark.parametrize("field, typed, words", PERSON_CASES)
@@ -76,13 +76,14 @@ def test_changing_a_person_refuses_bad_input_and_changes_nothing(client, cast, f
 
     person = cast["trustee"]
     client.force_login(cast["central"])
+    changes = PersonChange.objects.count()
     response = client.post(reverse("people:person", args=[person.pk]), {**GOOD, field: typed})
     assert response.status_code == 400
     assert words in unescape(response.content.decode())
     person.refresh_from_db()
     assert person.email == "" and person.first_name == ""
     assert list(person.groups.values_list("name", flat=True)) == ["Trustee"]
-    assert not PersonChange.objects.exists()
+    assert PersonChange.objects.count() == changes
 
 
 def test_a_formula_or_markup_in_a_name_is_kept_as_text(client, cast):
