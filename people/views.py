@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -254,6 +255,7 @@ class AcceptInvitationView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         services.accept_invitation(form.user)
+        axes_reset(username=form.user.get_username())
         messages.success(self.request, f"Welcome to trustplan, {form.user.get_full_name()}.")
         return response
 
@@ -264,6 +266,16 @@ def _reset_throttled(ip: str | None, email: str) -> bool:
     limit = settings.AXES_FAILURE_LIMIT
     by_address = ip is not None and recent.filter(ip_address=ip).count() >= limit
     return by_address or recent.filter(email=email).count() >= limit
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's "choose a new password" page. A person locked out of sign-in (django-axes) who
+    proves their address this way may sign in at once: their failed sign-ins are forgotten."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.get_username())
+        return response
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -127,3 +127,32 @@ def test_a_reset_ends_the_persons_other_sessions(client, head):
         form_url, {"new_password1": "new-passphrase-123", "new_password2": "new-passphrase-123"}
     )
     assert elsewhere.get("/").status_code == 302  # signed out: the password changed
+
+
+def test_a_person_locked_out_of_sign_in_may_sign_in_after_a_reset(client, head, settings):
+    from axes.models import AccessAttempt
+    from django.test import Client
+
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(3):
+        client.post(reverse("login"), {"username": head.username, "password": "wrong"})
+    assert AccessAttempt.objects.filter(username=head.username).exists()
+    locked = client.post(reverse("login"), {"username": head.username, "password": "wrong"})
+    assert locked.status_code == 429  # django-axes' lockout
+    form_url = client.get(_link(head))["Location"]
+    new = "new-passphrase-123"
+    client.post(form_url, {"new_password1": new, "new_password2": new})
+    assert not AccessAttempt.objects.filter(username=head.username).exists()
+    response = Client().post(reverse("login"), {"username": head.username, "password": new})
+    assert response.status_code == 302
+
+
+def test_while_locked_out_of_sign_in_the_reset_form_still_answers_the_same(client, head, settings):
+    """The lockout does not tell anyone which addresses exist: the reset form answers as
+    always (its own throttle aside)."""
+    settings.AXES_FAILURE_LIMIT = 2
+    for _ in range(3):
+        client.post(reverse("login"), {"username": head.username, "password": "wrong"})
+    response = client.post(RESET, {"email": "priya@example.org"})
+    assert response["Location"] == reverse("password_reset_done")
+    assert len(mail.outbox) == 1
