@@ -244,8 +244,8 @@ def record(dues: list[Due], today: datetime.date) -> int:
     return Reminder.objects.filter(day=today).count() - before
 
 
-def _messages(records: list[Reminder]):
-    """(records, message) per person and kind; one digest for a person who chose it."""
+def _groups(records: list[Reminder]) -> list[tuple[object, str, list[Reminder]]]:
+    """(person, kind, records) per person and kind; "digest" for a person who chose it."""
     users = {u.pk: u for u in User.objects.filter(pk__in={r.user_id for r in records})}
     digests = set(
         ReminderPreference.objects.filter(user_id__in=users, weekly_digest=True).values_list(
@@ -261,36 +261,51 @@ def _messages(records: list[Reminder]):
         else:
             key = (item.user_id, item.kind, 0)
         groups[key].append(item)
-    preferences_link = mail.site_url(reverse("people:preferences"))
-    for (user_id, kind, _), items in groups.items():
-        user = users[user_id]
-        sections = [
-            (HEADINGS[k], [i for i in items if i.kind == k])
-            for k in HEADINGS
-            if any(i.kind == k for i in items)
-        ]
-        if kind == "digest":
-            subject = "your weekly digest"
-        elif kind == ReminderKind.SENT_BACK:
-            subject = SUBJECTS[kind]
-        else:
-            count = len(items)
-            subject = f"{SUBJECTS[kind]} ({count})" if count > 1 else SUBJECTS[kind]
-        links = {i.pk: mail.site_url(i.url) for i in items}
-        message = mail.message(
-            to=user.email,
-            subject=subject,
-            template="reminders",
-            context={
-                "person": user,
-                "sections": [
-                    (heading, [(i.text, links[i.pk]) for i in group]) for heading, group in sections
-                ],
-                "digest": kind == "digest",
-                "preferences_link": preferences_link,
-            },
-        )
-        yield items, message
+    return [(users[user_id], kind, items) for (user_id, kind, _), items in groups.items()]
+
+
+def _message(user, kind: str, items: list[Reminder]):
+    sections = [
+        (HEADINGS[k], [i for i in items if i.kind == k])
+        for k in HEADINGS
+        if any(i.kind == k for i in items)
+    ]
+    if kind == "digest":
+        subject = "your weekly digest"
+    elif kind == ReminderKind.SENT_BACK or len(items) == 1:
+        subject = SUBJECTS[kind]
+    else:
+        subject = f"{SUBJECTS[kind]} ({len(items)})"
+    return mail.message(
+        to=user.email,
+        subject=subject,
+        template="reminders",
+        context={
+            "person": user,
+            "sections": [
+                (heading, [(i.text, mail.site_url(i.url)) for i in group])
+                for heading, group in sections
+            ],
+            "digest": kind == "digest",
+            "preferences_link": mail.site_url(reverse("people:preferences")),
+        },
+    )
+
+
+def _claim(items: list[Reminder]) -> list[Reminder]:
+    """The records this run may send: each is taken by raising its attempts from the number
+    read, so a second run (or a send-back told at once) working at the same moment takes
+    none of them and nothing goes twice."""
+    claimed = []
+    for item in items:
+        taken = Reminder.objects.filter(
+            pk=item.pk,
+            attempts=item.attempts,
+            status__in=[ReminderStatus.PENDING, ReminderStatus.FAILED],
+        ).update(attempts=F("attempts") + 1)
+        if taken:
+            claimed.append(item)
+    return claimed
 
 
 def send_pending(
@@ -315,14 +330,18 @@ def send_pending(
         return counts
     connection = mail.connection()
     try:
-        for items, message in _messages(records):
+        for user, kind, group in _groups(records):
+            items = _claim(group)
+            if not items:
+                continue
             ids = [i.pk for i in items]
+            message = _message(user, kind, items)
             message.connection = connection
             try:
                 message.send()
             except Exception as error:  # smtplib, socket and TLS errors alike
                 answer = f"{type(error).__name__}: {error}"[:500]
-                logger.warning("Reminder to %s not sent: %s", message.to[0], answer)
+                logger.warning("Reminder to %s not sent: %s", user.email, answer)
                 _mark(ids, status=ReminderStatus.FAILED, error=answer)
                 counts.failed += len(ids)
                 # The connection may be half-open after a failure: start again for the next.
@@ -339,7 +358,6 @@ def send_pending(
 def _mark(ids: list[int], *, status: str, error: str) -> None:
     Reminder.objects.filter(pk__in=ids).update(
         status=status,
-        attempts=F("attempts") + 1,
         last_error=error,
         sent_at=timezone.now() if status == ReminderStatus.SENT else None,
     )

@@ -199,3 +199,14 @@ def test_every_message_has_a_plain_text_and_an_html_part(people, summer):
         [(html, kind)] = message.alternatives
         assert kind == "text/html" and "<html" in html
         assert "Amethyst Academies Trust" in message.body and "Amethyst Academies Trust" in html
+
+
+def test_claiming_takes_each_record_once(people, summer):
+    """Two runs at the same moment read the same records: each is claimed by one of them (its
+    attempts raised from the number read), so the other sends nothing of it."""
+    day = DUE + datetime.timedelta(days=1)
+    reminders.record(reminders.due_today(day), day)
+    items = list(Reminder.objects.all())
+    first = reminders._claim(items)
+    second = reminders._claim(items)  # the same records, as read before the first claim
+    assert len(first) == len(items) > 0 and second == []
