@@ -415,14 +415,16 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
-DEFAULT_FROM_EMAIL = os.environ.get(
-    "DEFAULT_FROM_EMAIL", f"{TRUST_NAME} <trustplan@{(ALLOWED_HOSTS or ['localhost'])[0]}>"
+# The first host name of ALLOWED_HOSTS that is one ("*" and ".example.org" are patterns).
+_MAIL_HOST = next(
+    (h for h in ALLOWED_HOSTS if h != "*" and not h.startswith(".")),
+    next((h.lstrip(".") for h in ALLOWED_HOSTS if h.lstrip(".") not in ("", "*")), "localhost"),
 )
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{TRUST_NAME} <trustplan@{_MAIL_HOST}>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Where people reach trustplan: every link in a message starts with it.
 TRUSTPLAN_SITE_URL = os.environ.get(
-    "TRUSTPLAN_SITE_URL",
-    f"https://{ALLOWED_HOSTS[0]}" if PRODUCTION else "http://127.0.0.1:8000",
+    "TRUSTPLAN_SITE_URL", f"https://{_MAIL_HOST}" if PRODUCTION else "http://127.0.0.1:8000"
 )
 # Password-reset links work this long, once; invitation links TRUSTPLAN_INVITATION_DAYS.
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("TRUSTPLAN_PASSWORD_RESET_HOURS", "2")) * 3600
