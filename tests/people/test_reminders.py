@@ -210,3 +210,10 @@ def test_claiming_takes_each_record_once(people, summer):
     first = reminders._claim(items)
     second = reminders._claim(items)  # the same records, as read before the first claim
     assert len(first) == len(items) > 0 and second == []
+
+
+def test_the_preferences_page_says_where_reminders_go(client, people):
+    client.force_login(people["head_a"])
+    page = client.get(reverse("people:preferences")).content.decode()
+    assert "<strong>t-head-a@example.org</strong>" in page
+    assert "no e-mail address" not in page
