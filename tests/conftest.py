@@ -82,10 +82,16 @@ def django_db_setup(django_db_setup, django_db_blocker):
         _load_trust()
 
 
+def ensure_trust():
+    """The active plan, loading the trust again if a transactional test in this worker has
+    flushed it (module-scoped fixtures that open the database themselves call this too)."""
+    return Plan.objects.filter(status=PlanStatus.ACTIVE).first() or _load_trust()
+
+
 @pytest.fixture
 def trust(db):
     """The Amethyst organisation, KPI framework and 2023/24 plan, as `make demo` loads them."""
-    return Plan.objects.filter(status=PlanStatus.ACTIVE).first() or _load_trust()
+    return ensure_trust()
 
 
 @pytest.fixture

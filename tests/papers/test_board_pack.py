@@ -37,6 +37,7 @@ from kpis.selectors import PeriodIndex, board_matrix, default_period
 from papers import pack as pack_module
 from papers.pack import pack_context
 from plans.models import Plan, PlanStatus
+from tests.conftest import ensure_trust
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 NO_CACHE = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
@@ -133,6 +134,7 @@ def packs(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("packs")
     found: dict = {}
     with django_db_blocker.unblock(), override_settings(CACHES=NO_CACHE), transaction.atomic():
+        ensure_trust()  # a transactional test in this worker may have flushed it
         world = build_world()
         period = world["period"]
         stdout = io.StringIO()

@@ -36,6 +36,7 @@ from kpis.models import KPI, KPIValue, Return, ReturnStatus
 from kpis.selectors import Cell, PeriodIndex, default_period
 from papers.governance import FULL_ROWS, flagged_kpis
 from plans.models import Action, ActionStatus, Plan, PlanStatus, ProgressUpdate
+from tests.conftest import ensure_trust
 
 MORETON = "moreton-school"
 ALDERSLEY = "aldersley-high-school"
@@ -143,6 +144,7 @@ def papers(django_db_setup, django_db_blocker) -> dict:
     ({name: (response, words)}), and what the tests compare them with."""
     found: dict = {}
     with django_db_blocker.unblock(), override_settings(CACHES=NO_CACHE), transaction.atomic():
+        ensure_trust()  # a transactional test in this worker may have flushed it
         world = build_world()
         trustee, governor = client_of(world["trustee"]), client_of(world["governor"])
         for name, client, url in (

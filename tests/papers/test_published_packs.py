@@ -44,6 +44,7 @@ from papers.publishing import (
     sha256,
     store_pack,
 )
+from tests.conftest import ensure_trust
 from trustplan import settings as project_settings
 
 # Every test uses the database (the module's publication too: pytest-django creates the test
@@ -96,6 +97,7 @@ def published(django_db_setup, django_db_blocker, packs_dir):
         override_settings(STORAGES=packs_storages(packs_dir)),
         transaction.atomic(),
     ):
+        ensure_trust()  # a transactional test in this worker may have flushed it
         generate_demo_values()
         nadia = get_user_model().objects.create_user(
             username="p-nadia", first_name="Nadia", last_name="Li"
