@@ -50,7 +50,7 @@ pytestmark = pytest.mark.django_db
 
 def build_world() -> dict:
     """The packs' world (see the module's note) and what the tests look for in it."""
-    plan = Plan.objects.get(status=PlanStatus.ACTIVE)
+    plan = ensure_trust()  # loaded again if a transactional test in this worker flushed it
     groups = permissions.ensure_role_groups()
     users = get_user_model().objects
     central = users.create_user("bp-central", first_name="Nadia", last_name="Li")
@@ -134,7 +134,6 @@ def packs(django_db_setup, django_db_blocker, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("packs")
     found: dict = {}
     with django_db_blocker.unblock(), override_settings(CACHES=NO_CACHE), transaction.atomic():
-        ensure_trust()  # a transactional test in this worker may have flushed it
         world = build_world()
         period = world["period"]
         stdout = io.StringIO()

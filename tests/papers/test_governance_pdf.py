@@ -35,7 +35,7 @@ from kpis import rag
 from kpis.models import KPI, KPIValue, Return, ReturnStatus
 from kpis.selectors import Cell, PeriodIndex, default_period
 from papers.governance import FULL_ROWS, flagged_kpis
-from plans.models import Action, ActionStatus, Plan, PlanStatus, ProgressUpdate
+from plans.models import Action, ActionStatus, ProgressUpdate
 from tests.conftest import ensure_trust
 
 MORETON = "moreton-school"
@@ -56,7 +56,7 @@ pytestmark = pytest.mark.django_db
 
 def build_world() -> dict:
     """The paper's world (see the module's note): the users and what the tests look for."""
-    plan = Plan.objects.get(status=PlanStatus.ACTIVE)
+    plan = ensure_trust()  # loaded again if a transactional test in this worker flushed it
     groups = permissions.ensure_role_groups()
     users = get_user_model().objects
     trustee = users.create_user("gp-trustee", first_name="Alex", last_name="Morgan")
@@ -144,7 +144,6 @@ def papers(django_db_setup, django_db_blocker) -> dict:
     ({name: (response, words)}), and what the tests compare them with."""
     found: dict = {}
     with django_db_blocker.unblock(), override_settings(CACHES=NO_CACHE), transaction.atomic():
-        ensure_trust()  # a transactional test in this worker may have flushed it
         world = build_world()
         trustee, governor = client_of(world["trustee"]), client_of(world["governor"])
         for name, client, url in (
