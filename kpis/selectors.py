@@ -80,7 +80,9 @@ def _target_in_words(kpi: KPI, target: Decimal | None, margin: Decimal | None) -
         words = f"{at} {rag.format_value(target, kpi.measure, kpi.unit)}"
     if margin:
         unit = " percentage points of change" if kpi.target_kind == "change" else ""
-        words += f"; amber within {rag.format_value(margin, 'number')}{unit} of the target"
+        # In pounds for money ("£50,000"); other margins are points of the measure ("1").
+        measure = "money" if kpi.measure == "money" and not unit else "number"
+        words += f"; amber within {rag.format_value(margin, measure)}{unit} of the target"
     else:
         words += "; anything short of it is red"
     return words

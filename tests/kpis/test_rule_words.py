@@ -78,6 +78,13 @@ def test_without_overrides_the_rule_reads_as_before(trust):
     )
 
 
+def test_a_money_rules_amber_margin_reads_in_pounds(trust):
+    # /kpis/4.9/ said "At least £0; amber within 50000 of the target" while its cells say
+    # "beyond the £50,000 amber margin".
+    kpi = KPI.objects.get(code="4.9")
+    assert rule_in_words(kpi).startswith("At least £0; amber within £50,000 of the target.")
+
+
 def test_kpi_rule_fetches_the_overrides_in_one_query(trust, django_assert_num_queries):
     kpi = KPI.objects.get(code="2.1")
     with django_assert_num_queries(1):
