@@ -116,7 +116,11 @@ def is_outlier(kpi: KPI, value: Decimal | None, previous: Decimal | None) -> str
     else:
         big, small = max(abs(value), abs(previous)), min(abs(value), abs(previous))
         far = abs(change) >= 5 and (small * 2 <= big or (value < 0) != (previous < 0))
-        words = f"{'up' if change > 0 else 'down'} from {_plain(previous)}"
+        if not far:
+            return None
+        # In the measure's words ("£30,200"), last period's value named once.
+        shown, before = (rag.format_value(v, kpi.measure, kpi.unit) for v in (value, previous))
+        return f"{shown} is {'up' if change > 0 else 'down'} on last period ({before})"
     if not far:
         return None
     return f"{_plain(value)} is {words} on last period ({_plain(previous)})"

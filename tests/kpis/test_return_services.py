@@ -102,6 +102,16 @@ def test_attendance_dropping_15_points_is_an_outlier_but_3_is_not():
     assert is_outlier(attendance, Decimal("80"), None) is None
 
 
+def test_an_outlier_reads_in_the_measures_words_and_names_last_period_once():
+    # The return said "30200 is up from 9300 on last period (9300)" of a budget in pounds.
+    assert is_outlier(kpi("money"), Decimal("30200"), Decimal("9300")) == (
+        "£30,200 is up on last period (£9,300)"
+    )
+    assert is_outlier(kpi("count"), Decimal("12"), Decimal("40")) == (
+        "12 is down on last period (40)"
+    )
+
+
 def test_counts_doubling_are_outliers_but_small_numbers_are_not():
     suspensions = kpi("count")
     assert is_outlier(suspensions, Decimal("40"), Decimal("12"))
