@@ -7,6 +7,10 @@ confirmed, cancelled, refused at confirm or replaced by a new upload in the same
 other (a preview never confirmed, a session that ended) expires after
 TRUSTPLAN_IMPORT_STAGED_HOURS and is removed at the next upload or by
 ``manage.py purge_staged_imports``. Only files named like tokens are ever removed.
+
+SessionStage is the import pages' side of it (the workbook, GIAS and plan imports): the upload
+waiting in a session, and the messages of a confirm that finds it gone or no longer clean and of
+a cancel.
 """
 
 from __future__ import annotations
@@ -15,13 +19,18 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
 
 ADMIN = "admin"  # the django-import-export area
 TOKEN = re.compile(r"[A-Za-z0-9_-]{16,100}")
 log = logging.getLogger(__name__)
+CONFIRM_PROBLEMS_SHOWN = 5  # a confirm that no longer imports cleanly says the first few why
 
 
 def folder(area: str = "") -> Path:
@@ -35,10 +44,18 @@ def new_token() -> str:
 
 def stage(data: bytes, area: str = "") -> str:
     """Keep `data` until confirmed; its token."""
+    return stage_chunks([data], area)
+
+
+def stage_chunks(chunks: Iterable[bytes], area: str = "") -> str:
+    """Keep the bytes of `chunks` (an upload's .chunks(), never read into memory whole) until
+    confirmed; their token."""
     token = new_token()
     where = folder(area)
     where.mkdir(parents=True, exist_ok=True)
-    (where / token).write_bytes(data)
+    with (where / token).open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
     return token
 
 
@@ -98,3 +115,78 @@ def purge_expired_quietly() -> None:
         purge_expired()
     except OSError:
         log.exception("Could not remove expired staged imports from %s", folder())
+
+
+class SessionStage:
+    """The upload an import page keeps waiting in the session under `key` (a dict with its
+    staged file's "token" and what the page needs at confirm), between preview and confirm.
+
+    `noun` names it in messages ("GIAS import"), `url` is the page's URL name (where a confirm
+    or cancel goes back to) and `changed` what may have changed since the preview ("data").
+    """
+
+    def __init__(self, key: str, noun: str, url: str, changed: str = "data") -> None:
+        self.key, self.noun, self.url, self.changed = key, noun, url, changed
+
+    def pending(self, request: HttpRequest, token: str) -> dict | None:
+        """The upload waiting in this session, if `token` is its token."""
+        pending = request.session.get(self.key) or {}
+        if not pending or not token or pending.get("token") != token:
+            return None
+        return pending
+
+    def waiting(self, request: HttpRequest, token: str) -> tuple[dict | None, bytes | None]:
+        """The upload waiting in this session under `token` and its staged bytes (None when
+        it is not this session's, or its file went)."""
+        pending = self.pending(request, token)
+        return pending, (read(token) if pending else None)
+
+    def keep(self, request: HttpRequest, token: str, details: dict) -> None:
+        """Wait for the confirm of the file staged under `token`, with `details`."""
+        request.session[self.key] = {**details, "token": token}
+
+    def forget(self, request: HttpRequest) -> dict:
+        """Drop the upload waiting in this session, and its staged file; what it was."""
+        pending = request.session.pop(self.key, None) or {}
+        if pending.get("token"):
+            discard(pending["token"])
+        return pending
+
+    def replace(self, request: HttpRequest) -> None:
+        """A new upload replaces the one waiting; expired ones go too."""
+        self.forget(request)
+        purge_expired_quietly()
+
+    def form_page(self, request: HttpRequest, template: str, form) -> HttpResponse:
+        """The upload form: 400 when posted (it did not validate)."""
+        status = 400 if request.method == "POST" else 200
+        return render(request, template, {"form": form}, status=status)
+
+    def gone(self, request: HttpRequest) -> HttpResponse:
+        """A confirm whose upload is not (or no longer) waiting."""
+        messages.error(request, f"That {self.noun} is no longer waiting: upload the file again.")
+        return redirect(self.url)
+
+    def refuse(self, request: HttpRequest, problems: Iterable) -> HttpResponse:
+        """A confirm whose file no longer imports cleanly: the first few `problems` say why."""
+        messages.error(
+            request,
+            f"The {self.changed} changed since the preview and the file no longer imports "
+            "cleanly; nothing was written. Upload it again to see why.",
+        )
+        for problem in list(problems)[:CONFIRM_PROBLEMS_SHOWN]:
+            messages.error(request, str(problem))
+        return redirect(self.url)
+
+    def cancel(self, request: HttpRequest) -> HttpResponse:
+        """Abandon the upload waiting in this session: its staged file goes, nothing is
+        written."""
+        pending = self.pending(request, request.POST.get("token", ""))
+        if pending is None:
+            messages.info(request, f"No {self.noun} of yours is waiting.")
+        else:
+            self.forget(request)
+            messages.info(
+                request, f"Import of {pending['filename']} cancelled: nothing was written."
+            )
+        return redirect(self.url)

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from academies.gias import GiasConflict, GiasRefused, apply_gias, check_size, prepare_gias
 from core import staging
 from core.http import form_data
-from spreadsheets.views import CONFIRM_PROBLEMS_SHOWN, import_permission_required
+from spreadsheets.views import import_permission_required
 
-SESSION_KEY = "gias_import"
+STAGE = staging.SessionStage("gias_import", "GIAS import", "imports:gias_upload")
 
 
 class GiasUploadForm(forms.Form):
@@ -53,17 +53,6 @@ class GiasUploadForm(forms.Form):
         return upload
 
 
-def _stage(upload) -> str:
-    """Copy an upload into the staging folder chunk by chunk; its token."""
-    token = staging.new_token()
-    folder = staging.folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    with (folder / token).open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    return token
-
-
 def _prepare(token: str, filename: str, trust: str):
     path = staging.path(token)
     if path is None:
@@ -75,78 +64,52 @@ def _prepare(token: str, filename: str, trust: str):
         return None
 
 
-def _pending(request: HttpRequest, token: str) -> dict | None:
-    pending = request.session.get(SESSION_KEY) or {}
-    if not pending or not token or pending.get("token") != token:
-        return None
-    return pending
-
-
-def _forget(request: HttpRequest) -> dict:
-    """Drop the GIAS import waiting in this session, and its staged file; what it was."""
-    pending = request.session.pop(SESSION_KEY, None) or {}
-    if pending.get("token"):
-        staging.discard(pending["token"])
-    return pending
-
-
 @import_permission_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = GiasUploadForm(*form_data(request, files=True))
     if request.method == "POST":
-        _forget(request)  # a new upload replaces the one waiting
-        staging.purge_expired_quietly()
+        STAGE.replace(request)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         filename = Path(upload_file.name).name[:200]
         trust = form.cleaned_data["trust"].strip()
-        token = _stage(upload_file)
+        token = staging.stage_chunks(upload_file.chunks())
         preview = _prepare(token, filename, trust)
         if preview is None:  # the staging folder was emptied at that very moment
             messages.error(request, "The upload could not be kept: upload the file again.")
             return redirect("imports:gias_upload")
         if preview.ok and preview.has_changes:
-            request.session[SESSION_KEY] = {
-                "token": token,
-                "filename": filename,
-                "trust": trust,
-                "fingerprint": preview.fingerprint,  # the academies as the person saw them
-            }
+            STAGE.keep(
+                request,
+                token,
+                {
+                    "filename": filename,
+                    "trust": trust,
+                    "fingerprint": preview.fingerprint,  # the academies as the person saw them
+                },
+            )
         else:
             staging.discard(token)
             token = ""
         return render(
             request, "spreadsheets/gias_preview.html", {"preview": preview, "token": token}
         )
-    return render(
-        request,
-        "spreadsheets/gias_upload.html",
-        {"form": form},
-        status=400 if request.method == "POST" else 200,
-    )
+    return STAGE.form_page(request, "spreadsheets/gias_upload.html", form)
 
 
 @import_permission_required
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
-    pending = _pending(request, token)
+    pending = STAGE.pending(request, token)
     preview = _prepare(token, pending["filename"], pending["trust"]) if pending else None
     if pending:
-        _forget(request)  # applied or refused below: to try again, upload it again
+        STAGE.forget(request)  # applied or refused below: to try again, upload it again
     if preview is None:
-        messages.error(request, "That GIAS import is no longer waiting: upload the file again.")
-        return redirect("imports:gias_upload")
+        return STAGE.gone(request)
     if not preview.ok:
-        messages.error(
-            request,
-            "The data changed since the preview and the file no longer imports cleanly; "
-            "nothing was written. Upload it again to see why.",
-        )
-        for line in preview.all_problems()[:CONFIRM_PROBLEMS_SHOWN]:
-            messages.error(request, line)
-        return redirect("imports:gias_upload")
+        return STAGE.refuse(request, preview.all_problems())
     try:
         counts = apply_gias(preview, expected_fingerprint=pending["fingerprint"])
     except GiasConflict as conflict:
@@ -164,10 +127,4 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     """Abandon the GIAS import waiting in this session: its staged file goes, nothing written."""
-    pending = _pending(request, request.POST.get("token", ""))
-    if pending is None:
-        messages.info(request, "No GIAS import of yours is waiting.")
-    else:
-        _forget(request)
-        messages.info(request, f"Import of {pending['filename']} cancelled: nothing was written.")
-    return redirect("imports:gias_upload")
+    return STAGE.cancel(request)

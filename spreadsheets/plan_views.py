@@ -32,9 +32,9 @@ from spreadsheets.plan_document import (
     parse_years,
     prepare_plan_import,
 )
-from spreadsheets.views import CONFIRM_PROBLEMS_SHOWN, counts_in_words, import_permission_required
+from spreadsheets.views import counts_in_words, import_permission_required
 
-SESSION_KEY = "plan_import"
+STAGE = staging.SessionStage("plan_import", "plan import", "imports:plan_upload", "plan")
 NEW, EXISTING = "new", "existing"
 
 
@@ -92,21 +92,6 @@ class PlanUploadForm(forms.Form):
         if data.get("into") == EXISTING and not data.get("plan"):
             self.add_error("plan", "Choose the plan to add to and update.")
         return data
-
-
-def _pending(request: HttpRequest, token: str) -> dict | None:
-    pending = request.session.get(SESSION_KEY) or {}
-    if not pending or not token or pending.get("token") != token:
-        return None
-    return pending
-
-
-def _forget(request: HttpRequest) -> dict:
-    """Drop the plan import waiting in this session, and its staged file; what it was."""
-    pending = request.session.pop(SESSION_KEY, None) or {}
-    if pending.get("token"):
-        staging.discard(pending["token"])
-    return pending
 
 
 def _prepare(data: bytes, pending: dict, *, create_owners: bool = False):
@@ -178,8 +163,7 @@ def _tree(result) -> list[dict]:
 def upload(request: HttpRequest) -> HttpResponse:
     form = PlanUploadForm(*form_data(request, files=True))
     if request.method == "POST":
-        _forget(request)  # a new upload replaces the one waiting
-        staging.purge_expired_quietly()
+        STAGE.replace(request)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
@@ -194,27 +178,20 @@ def upload(request: HttpRequest) -> HttpResponse:
         token = ""
         if preview.ok and preview.has_changes:
             token = staging.stage(data)
-            request.session[SESSION_KEY] = {**pending, "token": token}
+            STAGE.keep(request, token, pending)
         return _render_preview(request, preview, token)
-    return render(
-        request,
-        "spreadsheets/plan_upload.html",
-        {"form": form},
-        status=400 if request.method == "POST" else 200,
-    )
+    return STAGE.form_page(request, "spreadsheets/plan_upload.html", form)
 
 
 @import_permission_required
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponse:
     token = request.POST.get("token", "")
-    pending = _pending(request, token)
-    data = staging.read(token) if pending else None
+    pending, data = STAGE.waiting(request, token)
     if data is None:
         if pending:
-            _forget(request)
-        messages.error(request, "That plan import is no longer waiting: upload the file again.")
-        return redirect("imports:plan_upload")
+            STAGE.forget(request)
+        return STAGE.gone(request)
     create_owners = request.POST.get("create_owners") == "on"
     preview = _prepare(data, pending, create_owners=create_owners)
     if preview is not None and preview.ok and preview.needs_owner_consent:
@@ -225,16 +202,9 @@ def confirm(request: HttpRequest) -> HttpResponse:
             "create them, or correct the file and upload it again. Nothing was written.",
         )
         return _render_preview(request, preview, token, status=400)
-    _forget(request)  # applied or refused below: to try again, upload it again
+    STAGE.forget(request)  # applied or refused below: to try again, upload it again
     if preview is None or not preview.ok:
-        messages.error(
-            request,
-            "The plan changed since the preview and the file no longer imports cleanly; "
-            "nothing was written. Upload it again to see why.",
-        )
-        for problem in (preview.problems if preview else [])[:CONFIRM_PROBLEMS_SHOWN]:
-            messages.error(request, str(problem))
-        return redirect("imports:plan_upload")
+        return STAGE.refuse(request, preview.problems if preview else [])
     try:
         counts = apply_plan_import(preview, user=request.user)
     except (PlanArchived, ReferenceError, IntegrityError) as error:
@@ -250,10 +220,4 @@ def confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     """Abandon the plan import waiting in this session: its staged file goes, nothing written."""
-    pending = _pending(request, request.POST.get("token", ""))
-    if pending is None:
-        messages.info(request, "No plan import of yours is waiting.")
-    else:
-        _forget(request)
-        messages.info(request, f"Import of {pending['filename']} cancelled: nothing was written.")
-    return redirect("imports:plan_upload")
+    return STAGE.cancel(request)

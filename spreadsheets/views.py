@@ -34,7 +34,7 @@ from spreadsheets.export import (
 from spreadsheets.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CONFIRM_PROBLEMS_SHOWN = 5  # a confirm that no longer imports cleanly says the first few why
+STAGE = staging.SessionStage("import", "import", "imports:upload")
 
 
 def import_permission_required(view):
@@ -85,29 +85,12 @@ class UploadForm(forms.Form):
         return upload
 
 
-def _pending(request: HttpRequest, token: str) -> dict | None:
-    """The import waiting in this session, if `token` is its token."""
-    pending = request.session.get("import") or {}
-    if not pending or not token or pending.get("token") != token:
-        return None
-    return pending
-
-
-def _forget(request: HttpRequest) -> dict:
-    """Drop the import waiting in this session, and its staged file; what it was."""
-    pending = request.session.pop("import", None) or {}
-    if pending.get("token"):
-        staging.discard(pending["token"])
-    return pending
-
-
 @import_permission_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(*form_data(request, files=True))
     if request.method == "POST":
-        _forget(request)  # a new upload replaces the one waiting
-        staging.purge_expired_quietly()
+        STAGE.replace(request)
     if request.method == "POST" and form.is_valid():
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
@@ -118,51 +101,41 @@ def upload(request: HttpRequest) -> HttpResponse:
         token = ""
         if preview.ok and preview.has_changes:
             token = staging.stage(data)
-            request.session["import"] = {
-                "token": token,
-                "filename": filename,
-                "period": period.pk if period else None,
-                "state": state,
-                # What the person saw: confirming refuses if any of these returns moved on.
-                "versions": [[a, y, t, v] for (a, (y, t)), v in preview.return_versions.items()],
-            }
+            STAGE.keep(
+                request,
+                token,
+                {
+                    "filename": filename,
+                    "period": period.pk if period else None,
+                    "state": state,
+                    # What the person saw: confirming refuses if any of these returns moved on.
+                    "versions": [
+                        [a, y, t, v] for (a, (y, t)), v in preview.return_versions.items()
+                    ],
+                },
+            )
         plan_changes = counts_in_words(preview.plan.counts) if preview.plan else []
         return render(
             request,
             "kpis/import_preview.html",
             {"preview": preview, "token": token, "plan_changes": plan_changes},
         )
-    return render(
-        request,
-        "kpis/import_upload.html",
-        {"form": form},
-        status=400 if request.method == "POST" else 200,
-    )
+    return STAGE.form_page(request, "kpis/import_upload.html", form)
 
 
 @import_permission_required
 @require_POST
 def confirm(request: HttpRequest) -> HttpResponse:
-    token = request.POST.get("token", "")
-    pending = _pending(request, token)
-    data = staging.read(token) if pending else None
+    pending, data = STAGE.waiting(request, request.POST.get("token", ""))
     if pending:
         # Applied or refused below, this upload is done with: to try again, upload it again.
-        _forget(request)
+        STAGE.forget(request)
     if data is None:
-        messages.error(request, "That import is no longer waiting: upload the file again.")
-        return redirect("imports:upload")
+        return STAGE.gone(request)
     period = Period.objects.filter(pk=pending.get("period")).first()
     preview = prepare_import(data, pending["filename"], period=period, state=pending["state"])
     if not preview.ok:
-        messages.error(
-            request,
-            "The data changed since the preview and the file no longer imports cleanly; "
-            "nothing was written. Upload it again to see why.",
-        )
-        for problem in preview.problems[:CONFIRM_PROBLEMS_SHOWN]:
-            messages.error(request, str(problem))
-        return redirect("imports:upload")
+        return STAGE.refuse(request, preview.problems)
     seen = {(a, (y, t)): v for a, y, t, v in pending.get("versions", [])}
     try:
         counts = apply_import(preview, user=request.user, expected_versions=seen)
@@ -205,13 +178,7 @@ def counts_in_words(counts: dict[str, int]) -> list[str]:
 @require_POST
 def cancel(request: HttpRequest) -> HttpResponse:
     """Abandon the import waiting in this session: its staged file goes, nothing is written."""
-    pending = _pending(request, request.POST.get("token", ""))
-    if pending is None:
-        messages.info(request, "No import of yours is waiting.")
-    else:
-        _forget(request)
-        messages.info(request, f"Import of {pending['filename']} cancelled: nothing was written.")
-    return redirect("imports:upload")
+    return STAGE.cancel(request)
 
 
 def _download(data: bytes, filename: str, content_type: str = XLSX) -> HttpResponse:
