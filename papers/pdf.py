@@ -13,10 +13,13 @@ request another address (nor read a local file) whatever text it holds.
 from __future__ import annotations
 
 import gc
+import types
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 
+import pydyf
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from weasyprint import CSS, HTML
@@ -24,6 +27,25 @@ from weasyprint.urls import URLFetcher
 
 PRINT_CSS = "trustplan/print.css"
 PDF_VARIANT = "pdf/ua-1"
+
+# pydyf (WeasyPrint's PDF writer) deflates every page's content stream at zlib's level 9, its
+# slowest. Level 6, zlib's own default, makes the demo's board pack 3% larger (340 → 352 KB of
+# streams) and deflates it in a third of the time (0.18 → 0.05 s of its ~3 s). pydyf has no
+# setting for it, so its module-level ``zlib`` is replaced by one whose compressobj uses level 6
+# whatever level is asked for; ``zlib.compress`` (used for fonts and images) is zlib's own.
+FLATE_LEVEL = 6
+
+
+def _compressobj(level: int = FLATE_LEVEL, *args, **kwargs):
+    return zlib.compressobj(FLATE_LEVEL, *args, **kwargs)
+
+
+pydyf.zlib = types.SimpleNamespace(
+    **{
+        **{name: getattr(zlib, name) for name in dir(zlib) if not name.startswith("_")},
+        "compressobj": _compressobj,
+    }
+)
 
 
 @cache
