@@ -3,8 +3,12 @@ not the counters' keys ("Plan Objectivescreated: 0")."""
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
+from kpis import ofsted
 from spreadsheets.views import counts_in_words
 from tests.kpis.test_import import NEW_OBJECTIVE, plan_sheet, xlsx
 from tests.kpis.test_import_views import upload
@@ -39,3 +43,23 @@ def test_the_preview_of_a_plan_sheet_prints_clean_words(client_for, trust):
     summary = words(response.content.decode().split('id="summary-heading"')[1])
     assert "The plan sheet: Strategic objectives: 1 new Aims: 2 new Actions: 3 new" in summary
     assert "created" not in summary.lower().replace("recorded", "")
+
+
+def test_the_preview_names_an_inspections_sheet_and_what_it_would_record(client_for, trust):
+    # It read "“Inspections” (plan)" and said nothing of the inspections it would record.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Inspections"
+    areas = [w for k, w in ofsted.REPORT_CARD_AREAS.items() if k not in ofsted.OPTIONAL_AREAS]
+    sheet.append(["Academy", "Date", "Framework", *areas, "Safeguarding"])
+    sheet.append(
+        ["Penn Hall School", "15/05/2024", "Report card", *["Expected standard"] * 6, "Met"]
+    )
+    data = io.BytesIO()
+    book.save(data)
+    response = upload(client_for("admin"), data.getvalue(), "inspections.xlsx")
+    assert response.status_code == 200
+    page = words(response.content.decode())
+    assert "Read: “Inspections” (Inspections sheet)." in page
+    assert "(plan)" not in page
+    assert "Ofsted inspections: 1 new, 0 updated, 0 unchanged" in page
