@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from core.workbook import OLE2_MAGIC, ZIP_MAGIC, WorkbookRefused, check_size
+from core.workbook import OLE2_MAGIC, ZIP_MAGIC, WorkbookRefused, check_size, open_package
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 DOCUMENT_PART = "word/document.xml"
@@ -120,25 +120,13 @@ def _looks_like_xml(name: str, blob: bytes) -> bool:
 
 
 def _check_package(data: bytes) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise DocumentRefused(
-            "The file is not a valid Word document (.docx): it is damaged or not a document."
-        ) from error
-    entries = archive.infolist()
-    if len(entries) > settings.TRUSTPLAN_IMPORT_MAX_ZIP_ENTRIES:
-        raise DocumentRefused(
-            f"The document holds {len(entries)} parts; that is more than a plan needs and it was "
-            "refused."
-        )
-    total = sum(entry.file_size for entry in entries)
-    if total > settings.TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES:
-        raise DocumentRefused(
-            "The document would expand to more than "
-            f"{settings.TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES // 1_000_000} MB when opened; it was "
-            "refused as a possible zip bomb."
-        )
+    archive, entries = open_package(
+        data,
+        refused=DocumentRefused,
+        noun="document",
+        invalid="The file is not a valid Word document (.docx): it is damaged or not a document.",
+        needed_by="a plan",
+    )
     names = {entry.filename for entry in entries}
     if DOCUMENT_PART not in names or "[Content_Types].xml" not in names:
         if any(name.startswith("xl/") for name in names):

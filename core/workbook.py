@@ -135,26 +135,45 @@ def _percent_format(number_format: str | None) -> bool:
     return "%" in unquoted
 
 
-def _check_zip(data: bytes) -> None:
+def open_package(
+    data: bytes,
+    *,
+    refused: type[WorkbookRefused] = WorkbookRefused,
+    noun: str = "workbook",
+    invalid: str,
+    needed_by: str,
+) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The zip archive of an Office file (.xlsx here, .docx in core.document) and its parts,
+    before anything reads a part: raises `refused` when `data` is not a zip archive (saying
+    `invalid`), holds more parts than TRUSTPLAN_IMPORT_MAX_ZIP_ENTRIES (more than `needed_by`
+    needs) or would expand to more than TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES (a zip bomb); the
+    file is "the `noun`" in the messages."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as error:
-        raise WorkbookRefused(
-            "The file is not a valid .xlsx workbook (it may be corrupt)."
-        ) from error
+        raise refused(invalid) from error
     entries = archive.infolist()
     if len(entries) > settings.TRUSTPLAN_IMPORT_MAX_ZIP_ENTRIES:
-        raise WorkbookRefused(
-            f"The workbook holds {len(entries)} parts; that is more than a trust workbook needs "
-            "and it was refused."
+        raise refused(
+            f"The {noun} holds {len(entries)} parts; that is more than {needed_by} needs and it "
+            "was refused."
         )
     total = sum(entry.file_size for entry in entries)
     if total > settings.TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES:
-        raise WorkbookRefused(
-            "The workbook would expand to more than "
+        raise refused(
+            f"The {noun} would expand to more than "
             f"{settings.TRUSTPLAN_IMPORT_MAX_UNZIPPED_BYTES // 1_000_000} MB when opened; it was "
             "refused as a possible zip bomb."
         )
+    return archive, entries
+
+
+def _check_zip(data: bytes) -> None:
+    archive, entries = open_package(
+        data,
+        invalid="The file is not a valid .xlsx workbook (it may be corrupt).",
+        needed_by="a trust workbook",
+    )
     names = {entry.filename for entry in entries}
     if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
         raise WorkbookRefused("The file is a zip archive but not an Excel workbook (.xlsx).")
