@@ -1,13 +1,12 @@
 """Set up and update the trust's academies from the DfE's GIAS file (the web import's checks)."""
 
-from pathlib import Path
-
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from academies.gias import GiasConflict, GiasPreview, apply_gias, prepare_gias
+from core.management.importing import ImportCommand
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import the trust's academies from GIAS's establishment fields CSV "
         "(edubasealldataYYYYMMDD.csv), or their join dates from its academies and trusts links "
@@ -23,19 +22,14 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Report changes; write nothing.")
 
     def handle(self, *args, **options) -> None:
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No file {path}")
+        path = self.existing_file(options)
         with path.open("rb") as handle:
             preview = prepare_gias(handle, path.name, trust_name=options["trust"])
         self._report(preview)
-        if preview.problems:
-            for line in preview.all_problems():
-                self.stderr.write(line)
-            count = len(preview.problems) + preview.problems_not_shown
-            raise CommandError(f"{count} problem(s); nothing was imported.")
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing was written.")
+        self.refuse_problems(
+            preview.all_problems(), len(preview.problems) + preview.problems_not_shown
+        )
+        if self.dry_run(options):
             return
         if not preview.has_changes:
             self.stdout.write("Nothing to import: trustplan already matches the file.")

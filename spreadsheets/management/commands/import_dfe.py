@@ -1,17 +1,15 @@
 """Import KPI values and national figures from a DfE Explore Education Statistics CSV."""
 
-from pathlib import Path
+from django.core.management.base import CommandError
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
+from core.management.importing import ImportCommand
 from kpis.models import ReturnStatus
 from spreadsheets.dfe import IMPORT_STATES, ImportConflict, apply_dfe_import, prepare_dfe_import
 
 LISTED = 50  # changes listed one by one (a national file's first import makes thousands)
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import an Explore Education Statistics CSV (suspensions, absence, KS4…): the columns "
         "KPIs name as their DfE source, for the trust's academies (by URN) and England. "
@@ -30,14 +28,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded in the history (default: none).")
 
     def handle(self, *args, **options) -> None:
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No file {path}")
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"No user {options['user']!r}")
+        path = self.existing_file(options)
+        user = self.history_user(options)
         with path.open("rb") as stream:
             preview = prepare_dfe_import(stream, path.name, state=options["state"])
         self.stdout.write(
@@ -48,11 +40,7 @@ class Command(BaseCommand):
             self.stdout.write(f"KPI {code} from column {column}")
         for note in preview.notes:
             self.stdout.write(f"Note: {note}")
-        if preview.problems:
-            for line in preview.all_problems():
-                self.stderr.write(line)
-            count = len(preview.problems) + preview.more_problems
-            raise CommandError(f"{count} problem(s); nothing was imported.")
+        self.refuse_problems(preview.all_problems(), len(preview.problems) + preview.more_problems)
         listed = preview.changes if options["verbosity"] > 1 else preview.changes[:LISTED]
         for change in listed:
             self.stdout.write(f"  {change}")
@@ -64,13 +52,10 @@ class Command(BaseCommand):
             f"Changes: {len(preview.values)} value(s), {len(preview.national)} national "
             f"figure(s); {preview.unchanged} unchanged"
         )
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing was written.")
+        if self.dry_run(options):
             return
         try:
             counts = apply_dfe_import(preview, user=user)
         except ImportConflict as conflict:
             raise CommandError(" ".join(conflict.messages)) from conflict
-        self.stdout.write(
-            self.style.SUCCESS("Imported: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        )
+        self.imported(counts)

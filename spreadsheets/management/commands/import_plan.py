@@ -1,12 +1,10 @@
 """Import a development plan from a Word document (.docx) or a plan sheet workbook (.xlsx), into
 a new draft plan or an existing one, with the same checks as the plan import page."""
 
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import IntegrityError
 
+from core.management.importing import ImportCommand
 from plans.models import Plan
 from plans.references import ReferenceError
 from plans.services import PlanArchived
@@ -19,7 +17,7 @@ from spreadsheets.plan_document import (
 from spreadsheets.views import counts_in_words
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = (
         "Import a development plan from Word (.docx) or a plan sheet (.xlsx) into a new draft plan "
         "(--new TITLE --years 2023-2024) or an existing plan (--plan ID): every change is checked "
@@ -41,9 +39,7 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded in the history (default: none).")
 
     def handle(self, *args, **options) -> None:
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No file {path}")
+        path = self.existing_file(options)
         plan, years = None, None
         if options["plan"] is not None:
             plan = Plan.objects.filter(pk=options["plan"]).first()
@@ -60,11 +56,7 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"--years {options['years']!r}: give the first and last year, such as 2023-2024"
                 )
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"No user {options['user']!r}")
+        user = self.history_user(options)
         preview = prepare_plan_import(
             path.read_bytes(),
             path.name,
@@ -85,10 +77,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Unknown owner “{owner.text}”{closest}, in {'; '.join(owner.places)}"
             )
-        if preview.problems:
-            for problem in preview.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(f"{len(preview.problems)} problem(s); nothing was imported.")
+        self.refuse_problems(preview.problems)
         if preview.needs_owner_consent:
             raise CommandError(
                 f"{len(preview.unknown_owners)} owner(s) unknown; nothing was imported. Correct "
@@ -96,8 +85,7 @@ class Command(BaseCommand):
             )
         for line in counts_in_words(preview.result.counts):
             self.stdout.write(line)
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing was written.")
+        if self.dry_run(options):
             return
         if not preview.has_changes:
             self.stdout.write("Nothing to import: the plan already holds everything in the file.")

@@ -1,15 +1,13 @@
 """Import a trust workbook from the command line, with the same checks as the web import."""
 
-from pathlib import Path
+from django.core.management.base import CommandError
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
-
+from core.management.importing import ImportCommand, in_counts
 from kpis.models import Period
 from spreadsheets.importer import IMPORT_STATES, ImportConflict, apply_import, prepare_import
 
 
-class Command(BaseCommand):
+class Command(ImportCommand):
     help = "Import an .xlsx or .csv trust workbook: every change is checked first; all or nothing."
 
     def add_arguments(self, parser) -> None:
@@ -20,19 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="Username recorded in the history (default: none).")
 
     def handle(self, *args, **options) -> None:
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No file {path}")
+        path = self.existing_file(options)
         period = None
         if options["period"]:
             period = Period.objects.filter(slug=options["period"]).first()
             if period is None:
                 raise CommandError(f"No period {options['period']!r}")
-        user = None
-        if options["user"]:
-            user = get_user_model().objects.filter(username=options["user"]).first()
-            if user is None:
-                raise CommandError(f"No user {options['user']!r}")
+        user = self.history_user(options)
         preview = prepare_import(
             path.read_bytes(), path.name, period=period, state=options["state"]
         )
@@ -45,20 +37,12 @@ class Command(BaseCommand):
             f"{preview.unchanged} unchanged"
         )
         if preview.plan is not None:
-            self.stdout.write(
-                "Plan: " + ", ".join(f"{k} {v}" for k, v in preview.plan.counts.items())
-            )
-        if preview.problems:
-            for problem in preview.problems:
-                self.stderr.write(str(problem))
-            raise CommandError(f"{len(preview.problems)} problem(s); nothing was imported.")
-        if options["dry_run"]:
-            self.stdout.write("Dry run: nothing was written.")
+            self.stdout.write(f"Plan: {in_counts(preview.plan.counts)}")
+        self.refuse_problems(preview.problems)
+        if self.dry_run(options):
             return
         try:
             counts = apply_import(preview, user=user)
         except ImportConflict as conflict:
             raise CommandError(" ".join(conflict.messages)) from conflict
-        self.stdout.write(
-            self.style.SUCCESS("Imported: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-        )
+        self.imported(counts)
