@@ -118,6 +118,16 @@ CODES: dict[int, tuple[str, str, str]] = {
     18: (REPORT_CARD, "Safeguarding met", GREEN),
     19: (REPORT_CARD, "Safeguarding not met", RED),
 }
+# code → the questions (KPI.inspection_rule) whose KPIs read the code back from its words
+# (parse_words): the grades for a KPI of every area or of one area, the safeguarding readings
+# for a safeguarding KPI; "Safeguarding not met" is 16 for a KPI of every area, 19 for a
+# safeguarding KPI, and no reading of one area.
+_GRADED = (ALL_AREAS, AREA)
+QUESTIONS: dict[int, tuple[str, ...]] = {
+    **dict.fromkeys((1, 2, 3, 4, 11, 12, 13, 14, 15), _GRADED),
+    **dict.fromkeys((8, 9, 18, 19), (SAFEGUARDING,)),
+    16: (ALL_AREAS,),
+}
 _OFFSET = {FOUR_POINT: 0, REPORT_CARD: 10}
 # What a code's KPI asks, in words, by framework ("the target").
 TARGET_WORDS = {
@@ -200,10 +210,9 @@ def parse_words(text: str, rule: str) -> int | None:
     """A code from the words an export wrote ("Needs attention"), for the KPI's rule; None
     when the words are none of that rule's readings."""
     wanted = " ".join((text or "").lower().split())
+    question = rule if rule in (AREA, SAFEGUARDING) else ALL_AREAS
     for code, (_, shown, _) in CODES.items():
-        if shown.lower() == wanted and (code in (8, 9, 18, 19)) == (rule == SAFEGUARDING):
-            if rule == AREA and code == 16:
-                continue
+        if shown.lower() == wanted and question in QUESTIONS[code]:
             return code
     return None
 
