@@ -152,10 +152,14 @@ class SessionStage:
             discard(pending["token"])
         return pending
 
-    def replace(self, request: HttpRequest) -> None:
-        """A new upload replaces the one waiting; expired ones go too."""
+    def received(self, request: HttpRequest, form) -> bool:
+        """Whether the upload form was posted and is valid. Any post replaces the upload
+        waiting, valid or not (its file goes, and expired ones with it)."""
+        if request.method != "POST":
+            return False
         self.forget(request)
         purge_expired_quietly()
+        return form.is_valid()
 
     def form_page(self, request: HttpRequest, template: str, form) -> HttpResponse:
         """The upload form: 400 when posted (it did not validate)."""

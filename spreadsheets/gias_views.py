@@ -68,9 +68,7 @@ def _prepare(token: str, filename: str, trust: str):
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = GiasUploadForm(*form_data(request, files=True))
-    if request.method == "POST":
-        STAGE.replace(request)
-    if request.method == "POST" and form.is_valid():
+    if STAGE.received(request, form):
         upload_file = form.cleaned_data["file"]
         filename = Path(upload_file.name).name[:200]
         trust = form.cleaned_data["trust"].strip()

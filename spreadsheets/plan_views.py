@@ -162,9 +162,7 @@ def _tree(result) -> list[dict]:
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = PlanUploadForm(*form_data(request, files=True))
-    if request.method == "POST":
-        STAGE.replace(request)
-    if request.method == "POST" and form.is_valid():
+    if STAGE.received(request, form):
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
         existing = form.cleaned_data["into"] == EXISTING

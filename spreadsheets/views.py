@@ -89,9 +89,7 @@ class UploadForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
     form = UploadForm(*form_data(request, files=True))
-    if request.method == "POST":
-        STAGE.replace(request)
-    if request.method == "POST" and form.is_valid():
+    if STAGE.received(request, form):
         upload_file = form.cleaned_data["file"]
         data = upload_file.read()
         filename = Path(upload_file.name).name[:200]
