@@ -67,6 +67,11 @@ class Point:
     amber: Decimal = Decimal(0)
     target: str = ""  # the target in words, "at least 95%"
     national: Decimal | None = None
+    # A trust's (or group's) point only: how many academies its figure covers ("4 of 5"), and
+    # why the line does not join it to the point before ("not comparable: Moreton School
+    # missing"; kpis.selectors.trust_series): a trend only between like-for-like sets.
+    coverage: str = ""
+    break_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -272,9 +277,11 @@ def trend_chart(
             f'aria-hidden="true">national</text>'
         )
         add("</g>")
-    # The values: a line broken at every missing period, a symbol on each point.
+    # The values: a line broken at every missing period and wherever the academies a trust
+    # figure counts differ from the period before's; a symbol on each point.
     add('<g class="chart-series">')
-    for run in _runs([(i, p.value) for i, p in enumerate(points)]):
+    breaks = {i for i, p in enumerate(points) if p.break_note}
+    for run in _runs([(i, p.value) for i, p in enumerate(points)], breaks):
         if len(run) > 1:
             add(_polyline("chart-line", [(x(i), y(v)) for i, v in run]))
     last = None
@@ -323,16 +330,19 @@ def trend_chart(
     return mark_safe("".join(out))  # noqa: S308 — every text above is escaped
 
 
-def _runs(items: list[tuple[int, Decimal | None]]) -> list[list[tuple[int, Decimal]]]:
-    """Consecutive periods that have a value: the pieces a line is drawn in."""
+def _runs(
+    items: list[tuple[int, Decimal | None]], breaks: frozenset[int] | set[int] = frozenset()
+) -> list[list[tuple[int, Decimal]]]:
+    """Consecutive periods that have a value: the pieces a line is drawn in. A period in
+    ``breaks`` starts a new piece (it is not comparable with the one before)."""
     runs: list[list[tuple[int, Decimal]]] = []
     current: list[tuple[int, Decimal]] = []
     for i, value in items:
-        if value is None:
+        if value is None or i in breaks:
             if current:
                 runs.append(current)
             current = []
-        else:
+        if value is not None:
             current.append((i, value))
     if current:
         runs.append(current)
@@ -350,12 +360,16 @@ def describe_trend(points: Sequence[Point], lower_is_better: bool) -> str:
     reported = [p for p in points if p.value is not None]
     if reported:
         p = reported[-1]
-        parts.append(f"Latest: {p.shown} ({p.outcome.label}) in {p.period}.")
+        covers = f" ({p.coverage} academies)" if p.coverage else ""
+        parts.append(f"Latest: {p.shown} ({p.outcome.label}) in {p.period}{covers}.")
     else:
         parts.append("No submitted values.")
     missing = [p.period for p in points if p.outcome == rag.Outcome.MISSING]
     if missing:
         parts.append(f"Missing: {', '.join(missing)}.")
+    for p in points:
+        if p.break_note:
+            parts.append(f"Line broken at {p.period} ({p.break_note}).")
     targets = {p.target for p in points if p.target}
     if len(targets) == 1:
         parts.append(f"Target: {targets.pop()}.")
@@ -446,6 +460,15 @@ class Chart:
     def has_national(self) -> bool:
         return any(p.national is not None for p in self.points)
 
+    @property
+    def has_coverage(self) -> bool:
+        """A trust's or group's chart: its table says how many academies each point covers."""
+        return any(p.coverage for p in self.points)
+
+    @property
+    def has_breaks(self) -> bool:
+        return any(p.break_note for p in self.points)
+
 
 def chart_id(kpi_code: str, academy_slug: str | None) -> str:
     """ "chart-2-1-moreton-school": the chart's anchor, linked from the exceptions."""
@@ -456,9 +479,13 @@ def series_points(series, periods: Sequence) -> list[Point]:
     """A kpis.selectors.Series (cells, national and target bands per period) as chart points."""
     points = []
     first = True
+    breaks = getattr(series, "line_breaks", ())
     for i, (period, cell) in enumerate(zip(periods, series.cells, strict=True)):
         band = series.bands[i] if i < len(series.bands) else None
         national = series.national[i] if i < len(series.national) else None
+        # A trust's or group's figure: the academies it covers, "4 of 5" (its value only).
+        covers = cell.academy is None and cell.expected and cell.value is not None
+        coverage = f"{cell.reported} of {cell.expected}" if covers else ""
         new_year = first or period.term == 1
         first = False
         points.append(
@@ -475,6 +502,8 @@ def series_points(series, periods: Sequence) -> list[Point]:
                 amber=band.amber if band else Decimal(0),
                 target=band.words if band else "",
                 national=national,
+                coverage=coverage,
+                break_note=breaks[i] if i < len(breaks) else "",
             )
         )
     return points

@@ -715,6 +715,10 @@ class Series:
     bands: tuple[TargetBand | None, ...] = ()
     # A group's series (academy None, like the trust's): trust_series over its academies.
     group: AcademyGroup | None = None
+    # The trust's (or a group's) series only, one entry per period: why its chart's line must
+    # not join this period's point to the one before, as the academies counted differ
+    # ("not comparable: Moreton School missing"), else "" (see trust_series).
+    line_breaks: tuple[str, ...] = ()
 
     @property
     def latest(self) -> Cell | None:
@@ -945,6 +949,7 @@ def trust_series(
     index = {period.pk: i for i, period in enumerate(periods.periods)}
     cells: list[Cell] = []
     bands: list[TargetBand | None] = []
+    breaks: list[str] = []
     before: list[rag.AcademyFigure] | None = None
     for i, period in enumerate(periods.periods):
         base_period = periods.baseline(kpi, period)
@@ -966,6 +971,11 @@ def trust_series(
             rag.trust_trend(kpi.aggregation, figures, before, kpi.direction, kpi.measure)
             if before is not None
             else (None, "")
+        )
+        breaks.append(
+            _line_break(kpi.aggregation, figures, before, periods.periods[i - 1])
+            if before is not None and value is not None and previous is not None
+            else ""
         )
         before = figures
         applicable = [f for f in figures if f.outcome != rag.Outcome.NOT_APPLICABLE]
@@ -1007,4 +1017,36 @@ def trust_series(
                 threshold if judged_threshold is None else judged_threshold, amber, words
             )
         )
-    return Series(kpi, None, cells, nationals, tuple(bands), group=group)
+    return Series(kpi, None, cells, nationals, tuple(bands), group=group, line_breaks=tuple(breaks))
+
+
+def _counted(aggregation: str, figures: Sequence[rag.AcademyFigure]) -> list[bool]:
+    """Which academies a trust figure counts, as kpis.rag.trust_trend compares them: those
+    judged for a share meeting the target, else those the KPI applies to with a value."""
+    if aggregation in rag.SHARES:
+        return [f.outcome in rag.SEVERITY for f in figures]
+    na = rag.Outcome.NOT_APPLICABLE
+    return [f.value is not None and f.outcome is not na for f in figures]
+
+
+def _line_break(
+    aggregation: str,
+    figures: Sequence[rag.AcademyFigure],
+    before: Sequence[rag.AcademyFigure],
+    previous: Period,
+) -> str:
+    """Why a trust chart's line must not join two consecutive periods' figures (both have a
+    value): "" when they count the same academies, else "not comparable: Moreton School
+    missing" (counted before, not now) and "… missing in 2023/24 Spring" (counted now, not in
+    the period before), in the words of the matrix's trust cell."""
+    now, then = _counted(aggregation, figures), _counted(aggregation, before)
+    if now == then:
+        return ""
+    gone = [f.name for f, a, b in zip(figures, now, then, strict=True) if b and not a]
+    back = [f.name for f, a, b in zip(figures, now, then, strict=True) if a and not b]
+    parts = []
+    if gone:
+        parts.append(f"{rag.names_list(gone)} missing")
+    if back:
+        parts.append(f"{rag.names_list(back)} missing in {previous}")
+    return "not comparable: " + "; ".join(parts)
