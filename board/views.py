@@ -417,6 +417,18 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
         # The charts (board.charts): the trust's line is the whole trust's, whoever looks.
         context["trust_series"] = trust_series(kpi, every, periods)
         context["chart_national"] = kpi.target_kind == "national"
+        # No chart for an academy (or a group of academies) the KPI does not apply to by
+        # phase: each would be an empty "no submitted values"; one line names them instead.
+        # (The table keeps their rows, each cell saying "not applicable".)
+        groups_out = [
+            column.group
+            for column, _ in context["group_series"]
+            if not any(kpi.applies_to(academy) for academy in column.academies)
+        ]
+        context["groups_without_chart"] = {group.pk for group in groups_out}
+        out = [f"{g.name} (group)" for g in groups_out]
+        out += [series.academy.name for series in context["history"] if not series.applies]
+        context["does_not_apply"] = rag.names_list(out, most=len(out))
         return render_to_string("kpis/_detail_table.html", context)
 
     parts = (kpi.pk, permissions.scope_key(request.user), group_slug)

@@ -721,6 +721,13 @@ class Series:
     line_breaks: tuple[str, ...] = ()
 
     @property
+    def applies(self) -> bool:
+        """The KPI applies to this series' academy (by its phase); a trust's or group's
+        series: always (board.views.detail leaves out a group none of whose academies it
+        applies to)."""
+        return self.academy is None or self.kpi.applies_to(self.academy)
+
+    @property
     def latest(self) -> Cell | None:
         reported = [cell for cell in self.cells if cell.value is not None]
         return reported[-1] if reported else None

@@ -162,3 +162,45 @@ def test_the_kpi_pages_trust_table_gives_coverage_and_the_break(client_for, peri
     moreton = content[content.index('id="chart-2-3-moreton-school"') :]
     moreton = moreton[: moreton.index("</figure>")]
     assert '<th scope="col">Academies</th>' not in moreton
+
+
+# --- Academies the KPI does not apply to ------------------------------------------------------
+
+
+def test_no_chart_for_an_academy_the_kpi_does_not_apply_to(client_for, periods):
+    """1.2 English and maths (9-7) applies to the secondary schools only: the special
+    schools and the sixth form had an empty "no submitted values" chart each."""
+    content = client_for("trustee").get(reverse("kpis:detail", args=["1.2"])).content.decode()
+    assert content.count('<svg class="chart chart-trend"') == 3  # the trust and 2 academies
+    assert 'id="chart-1-2-aldersley-high-school"' in content
+    assert 'id="chart-1-2-moreton-school"' in content
+    for slug in ("penn-hall-school", "tettenhall-wood-school", "amethyst-sixth-form"):
+        assert f'id="chart-1-2-{slug}"' not in content
+        assert f'href="#chart-1-2-{slug}"' not in content  # no link to a chart not drawn
+    assert "no submitted values" not in content
+    assert (
+        "Does not apply to: Amethyst Sixth Form, Penn Hall School and Tettenhall Wood School."
+        in content
+    )
+    assert content.count("Does not apply to:") == 1
+    # A KPI for every academy: a chart each, no such line.
+    content = client_for("trustee").get(reverse("kpis:detail", args=["2.3"])).content.decode()
+    assert content.count('<svg class="chart chart-trend"') == 6
+    assert "Does not apply to:" not in content
+
+
+def test_no_chart_for_a_group_of_academies_the_kpi_does_not_apply_to(client_for, periods, settings):
+    """By group (above TRUSTPLAN_GROUP_COLUMNS_ABOVE academies): South, the two special
+    schools, has no 1.2 chart; North (the secondary schools and the sixth form) has."""
+    from academies.models import Academy, AcademyGroup
+
+    north = AcademyGroup.objects.create(name="North", slug="north", position=1)
+    south = AcademyGroup.objects.create(name="South", slug="south", position=2)
+    Academy.objects.filter(phase__in=["secondary", "sixth_form"]).update(group=north)
+    Academy.objects.filter(phase="special").update(group=south)
+    settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE = 3
+    content = client_for("trustee").get(reverse("kpis:detail", args=["1.2"])).content.decode()
+    assert 'id="chart-1-2-group-north"' in content
+    assert 'id="chart-1-2-group-south"' not in content
+    assert 'href="#chart-1-2-group-south"' not in content
+    assert "Does not apply to: South (group)." in content
