@@ -11,8 +11,10 @@ import datetime
 import html as html_lib
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,6 +24,7 @@ from academies.models import Academy, Owner
 from academies.services import read_fixture
 from demo.progress import generate_demo_progress
 from demo.values import generate_demo_values
+from kpis import rag
 from kpis.models import KPI, Period
 from kpis.selectors import PeriodIndex, board_matrix, default_period
 from plans.models import (
@@ -254,7 +257,6 @@ def test_linked_kpis_carry_the_trust_rag_of_the_board_default_period(client_for,
             chip = re.search(
                 r'class="kpi-chip rag-([a-z_]+)"[^>]*>'
                 + re.escape(kpi.code)
-                + r' <span aria-hidden="true">[^<]*</span>'
                 + r'<span class="visually-hidden"> ([^<]+)</span>',
                 rows[action.pk],
             )
@@ -266,6 +268,16 @@ def test_linked_kpis_carry_the_trust_rag_of_the_board_default_period(client_for,
     assert {"green", "amber", "red"} <= set(checked)
     period = default_period(PeriodIndex())
     assert f"(trust RAG, {period})" in page
+
+
+def test_a_chips_symbol_comes_from_the_stylesheet_hidden_from_screen_readers():
+    """Each outcome's symbol (rag.OUTCOME_SYMBOLS) after a chip of its colour, with empty
+    alternative text: the hidden word is what a screen reader reads."""
+    css = (Path(settings.BASE_DIR) / "static" / "trustplan" / "trustplan.css").read_text()
+    for outcome, symbol in rag.OUTCOME_SYMBOLS.items():
+        rule = f'.kpi-chip.rag-{outcome.value}::after {{ content: " {symbol}"; '
+        rule += f'content: " {symbol}" / ""; }}'
+        assert rule in css, outcome
 
 
 @pytest.mark.parametrize("which", ["amethyst_2023_24", "plan_2019_2022"])
