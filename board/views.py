@@ -96,10 +96,7 @@ def home(request: HttpRequest) -> HttpResponse:
     rag_by_area_html = cached_fragment(
         "rag-by-area",
         (period.pk if period else None, permissions.scope_key(request.user)),
-        lambda: render_to_string(
-            "charts/_rag_by_area.html",
-            {"board": period_board().restricted_to(visible) if period else None, "period": period},
-        ),
+        lambda: _render_rag_by_area(period_board(), visible, period),
         board_token,
     )
     returns = {r.academy_id: r for r in Return.objects.filter(period=period)} if period else {}
@@ -169,6 +166,24 @@ class ExceptionGroup:
 
 
 _JUDGED = (rag.Outcome.RED, rag.Outcome.AMBER)
+
+
+def _render_rag_by_area(board, visible: set[int] | None, period) -> str:
+    """The RAG distribution by area of the academies the reader sees, its heading saying
+    whose values it counts: "every academy's", or a governor's "Moreton School's"."""
+    if board is not None:
+        board = board.restricted_to(visible)
+    names = [a.name for a in board.academies] if board is not None else []
+    return render_to_string(
+        "charts/_rag_by_area.html",
+        {
+            "board": board,
+            "period": period,
+            "scoped": visible is not None,
+            "scope_names": rag.names_list(names),
+            "scope_count": len(names),
+        },
+    )
 
 
 def _exceptions_context(board, visible: set[int] | None, period, today: date) -> dict:

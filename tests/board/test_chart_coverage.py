@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from academies.models import Academy, AcademyGroup, AcademyRole, RoleAssignment
 from board import charts
 from demo.values import generate_demo_values
 from kpis import rag
@@ -192,8 +193,6 @@ def test_no_chart_for_an_academy_the_kpi_does_not_apply_to(client_for, periods):
 def test_no_chart_for_a_group_of_academies_the_kpi_does_not_apply_to(client_for, periods, settings):
     """By group (above TRUSTPLAN_GROUP_COLUMNS_ABOVE academies): South, the two special
     schools, has no 1.2 chart; North (the secondary schools and the sixth form) has."""
-    from academies.models import Academy, AcademyGroup
-
     north = AcademyGroup.objects.create(name="North", slug="north", position=1)
     south = AcademyGroup.objects.create(name="South", slug="south", position=2)
     Academy.objects.filter(phase__in=["secondary", "sixth_form"]).update(group=north)
@@ -204,3 +203,33 @@ def test_no_chart_for_a_group_of_academies_the_kpi_does_not_apply_to(client_for,
     assert 'id="chart-1-2-group-south"' not in content
     assert 'href="#chart-1-2-group-south"' not in content
     assert "Does not apply to: South (group)." in content
+
+
+# --- The overview's ratings by area, for a reader who sees some academies ---------------------
+
+
+def _rag_heading(content: str) -> str:
+    start = content.index('<figure class="chart-figure chart-bars-figure" id="rag-by-area">')
+    heading = content[start : content.index("</figcaption>", start)]
+    return heading[heading.index("KPI ratings by area") :]
+
+
+def test_the_ratings_by_area_say_whose_values_they_count(client_for, cast, periods):
+    """A governor of Moreton School sees only Moreton's cells counted: the heading said
+    "(every academy's values)"."""
+    url = reverse("home") + "?period=2023-24-autumn"
+    heading = _rag_heading(client_for("governor").get(url).content.decode())
+    assert heading == "KPI ratings by area – 2023/24 Autumn (Moreton School's values)"
+    # governor_b governs Aldersley High School; here Penn Hall School too.
+    RoleAssignment.objects.create(
+        user=cast["governor_b"],
+        academy=Academy.objects.get(slug="penn-hall-school"),
+        role=AcademyRole.GOVERNOR,
+    )
+    heading = _rag_heading(client_for("governor_b").get(url).content.decode())
+    assert heading == (
+        "KPI ratings by area – 2023/24 Autumn (the values of Aldersley High School and "
+        "Penn Hall School)"
+    )
+    heading = _rag_heading(client_for("trustee").get(url).content.decode())
+    assert heading == "KPI ratings by area – 2023/24 Autumn (every academy's values)"
