@@ -254,8 +254,14 @@ def trend_chart(
             f"{escape(_tick_text(tick, measure, unit))}</text>"
         )
     base = TOP + PLOT_H
+    # Each term named while there is room; beyond TERM_LABELS_UP_TO points (18 terms are 11
+    # units apart) only the first term of each year is, above its year.
+    every_term = len(points) <= TERM_LABELS_UP_TO
     for i, p in enumerate(points):
-        add(f'<text x="{_f(x(i))}" y="{base + 11}" text-anchor="middle">{escape(p.term)}</text>')
+        if every_term or p.year:
+            add(
+                f'<text x="{_f(x(i))}" y="{base + 11}" text-anchor="middle">{escape(p.term)}</text>'
+            )
         if p.year:
             add(
                 f'<text x="{_f(x(i))}" y="{base + 22}" text-anchor="middle">{escape(p.year)}</text>'
@@ -444,6 +450,7 @@ def describe_bars(rows: Sequence[BarRow]) -> str:
 # The pages hand over what kpis.selectors and plans.selectors already read: no query here.
 
 TERM_SHORT = {1: "Au", 2: "Sp", 3: "Su"}
+TERM_LABELS_UP_TO = 9
 
 
 @dataclass(frozen=True)

@@ -515,16 +515,27 @@ def scorecard(request: HttpRequest, slug: str) -> HttpResponse:
         .prefetch_related("responsible")
     )
 
+    # The table's latest TRUSTPLAN_SCORECARD_PERIODS periods (each chart plots them all), or
+    # every period with ?periods=all; any other value is the default.
+    all_asked = request.GET.get("periods") == "all"
+    latest_count = max(settings.TRUSTPLAN_SCORECARD_PERIODS, 1)
+    shown = periods.periods if all_asked else periods.periods[-latest_count:]
+
     def render_kpis() -> str:
         context = {
             "academy": academy,
             "areas": academy_scorecard(academy, periods),
             "periods": periods.periods,
+            "shown_periods": shown,
+            "cells_slice": f"-{len(shown)}:" if shown else ":0",
+            "hidden_periods": len(periods.periods) - len(shown),
+            "all_periods_asked": all_asked and len(periods.periods) > latest_count,
+            "latest_count": latest_count,
         }
         return render_to_string("academies/_scorecard_kpis.html", context)
 
     # One academy's figures, the same for everyone allowed this far: no scope in the key.
-    kpis_html = cached_fragment("scorecard", (academy.pk,), render_kpis, board_version())
+    kpis_html = cached_fragment("scorecard", (academy.pk, len(shown)), render_kpis, board_version())
     return render(
         request,
         "academies/scorecard.html",

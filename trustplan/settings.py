@@ -69,6 +69,10 @@ TRUSTPLAN_PACK_WEB_MAX_ACADEMIES = int(os.environ.get("TRUSTPLAN_PACK_WEB_MAX_AC
 # counted by group and academy on the overview; a group's academies on request. At or below
 # it, every academy has its own column as before.
 TRUSTPLAN_GROUP_COLUMNS_ABOVE = int(os.environ.get("TRUSTPLAN_GROUP_COLUMNS_ABOVE", "20"))
+# An academy's scorecard table shows its latest N periods (each KPI's chart shows them all;
+# ?periods=all shows every period in the table too): 18 periods × 60 KPIs is neither readable
+# nor quick to open.
+TRUSTPLAN_SCORECARD_PERIODS = int(os.environ.get("TRUSTPLAN_SCORECARD_PERIODS", "6"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",

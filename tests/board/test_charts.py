@@ -142,6 +142,33 @@ def test_a_missing_period_breaks_the_line_and_shows_a_question_mark():
     assert "Missing: Period 2." in root.find(f"{SVG}desc").text
 
 
+def axis_labels(root: ET.Element) -> list[str]:
+    axis = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "chart-axis")
+    return [t.text for t in axis.iter(f"{SVG}text") if t.get("text-anchor") == "middle"]
+
+
+def test_a_long_series_names_only_each_years_first_term():
+    """18 terms (six years) would be 18 crowded labels: only each year's first is named."""
+    terms = ["Au", "Sp", "Su"] * 6
+    points = [
+        charts.Point(
+            period=f"Period {i}",
+            term=term,
+            year=f"{i // 3:02d}/{i // 3 + 1:02d}" if term == "Au" else "",
+            value=D(10 + i),
+            shown=str(10 + i),
+            outcome=rag.Outcome.GREEN,
+        )
+        for i, term in enumerate(terms)
+    ]
+    root = parse(charts.trend_chart(chart_id="c", title="t", points=points))
+    years = [f"{n:02d}/{n + 1:02d}" for n in range(6)]
+    assert axis_labels(root) == [label for year in years for label in ("Au", year)]
+    assert len(circles(root)) == 18  # every point is still drawn
+    short = parse(charts.trend_chart(chart_id="c", title="t", points=points[:6]))
+    assert axis_labels(short) == ["Au", "00/01", "Sp", "Su", "Au", "01/02", "Sp", "Su"]
+
+
 def test_every_point_carries_its_rating_as_a_symbol_not_only_a_colour():
     points = [
         point(0, 10, rag.Outcome.GREEN),
