@@ -525,6 +525,16 @@ def names_list(names: Sequence[str], most: int = 3) -> str:
     return f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def counted(aggregation: str, figures: Sequence[AcademyFigure]) -> list[bool]:
+    """Which academies a trust figure counts, in ``figures``' order: for a share meeting the
+    target those judged (green, amber, red), else those the KPI applies to with a value. Two
+    periods compare like for like when these agree (trust_trend; the trust charts' lines)."""
+    if aggregation in SHARES:
+        return [f.outcome in SEVERITY for f in figures]
+    na = Outcome.NOT_APPLICABLE
+    return [f.value is not None and f.outcome is not na for f in figures]
+
+
 def trust_trend(
     aggregation: str,
     current: Sequence[AcademyFigure],
@@ -555,12 +565,7 @@ def trust_trend(
         # A share meeting the target is better the higher it is, whichever way the KPI's
         # own values go (a grade: lower is better; the share of good schools: higher).
         direction = HIGHER
-        now = [f.outcome in SEVERITY for f in current]
-        before = [f.outcome in SEVERITY for f in previous]
-    else:
-        na = Outcome.NOT_APPLICABLE
-        now = [f.value is not None and f.outcome is not na for f in current]
-        before = [f.value is not None and f.outcome is not na for f in previous]
+    now, before = counted(aggregation, current), counted(aggregation, previous)
     if not any(now) or not any(before):
         return None, ""  # nothing to compare with: no note needed
     if now == before:

@@ -1027,15 +1027,6 @@ def trust_series(
     return Series(kpi, None, cells, nationals, tuple(bands), group=group, line_breaks=tuple(breaks))
 
 
-def _counted(aggregation: str, figures: Sequence[rag.AcademyFigure]) -> list[bool]:
-    """Which academies a trust figure counts, as kpis.rag.trust_trend compares them: those
-    judged for a share meeting the target, else those the KPI applies to with a value."""
-    if aggregation in rag.SHARES:
-        return [f.outcome in rag.SEVERITY for f in figures]
-    na = rag.Outcome.NOT_APPLICABLE
-    return [f.value is not None and f.outcome is not na for f in figures]
-
-
 def _line_break(
     aggregation: str,
     figures: Sequence[rag.AcademyFigure],
@@ -1046,7 +1037,7 @@ def _line_break(
     value): "" when they count the same academies, else "not comparable: Moreton School
     missing" (counted before, not now) and "… missing in 2023/24 Spring" (counted now, not in
     the period before), in the words of the matrix's trust cell."""
-    now, then = _counted(aggregation, figures), _counted(aggregation, before)
+    now, then = rag.counted(aggregation, figures), rag.counted(aggregation, before)
     if now == then:
         return ""
     gone = [f.name for f, a, b in zip(figures, now, then, strict=True) if b and not a]
