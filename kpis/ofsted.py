@@ -119,13 +119,15 @@ CODES: dict[int, tuple[str, str, str]] = {
     19: (REPORT_CARD, "Safeguarding not met", RED),
 }
 # code → the questions (KPI.inspection_rule) whose KPIs read the code back from its words
-# (parse_words): the grades for a KPI of every area or of one area, the safeguarding readings
-# for a safeguarding KPI; "Safeguarding not met" is 16 for a KPI of every area, 19 for a
-# safeguarding KPI, and no reading of one area.
+# (parse_words), as code_of gives them: the grades for a KPI of every area or of one area, the
+# safeguarding readings for a safeguarding KPI; safeguarding not met or not effective also for
+# a KPI of every area (16 on report cards, where 19 is the safeguarding KPI's; 9 on the old
+# scale, shared), and no reading of one area.
 _GRADED = (ALL_AREAS, AREA)
 QUESTIONS: dict[int, tuple[str, ...]] = {
     **dict.fromkeys((1, 2, 3, 4, 11, 12, 13, 14, 15), _GRADED),
-    **dict.fromkeys((8, 9, 18, 19), (SAFEGUARDING,)),
+    **dict.fromkeys((8, 18, 19), (SAFEGUARDING,)),
+    9: (SAFEGUARDING, ALL_AREAS),
     16: (ALL_AREAS,),
 }
 _OFFSET = {FOUR_POINT: 0, REPORT_CARD: 10}

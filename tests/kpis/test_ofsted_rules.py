@@ -138,6 +138,28 @@ def test_words_read_back_to_the_same_code_for_each_rule():
     assert ofsted.parse_words("Good", ofsted.ALL_AREAS) is None  # "Good (pre-2025 grade)"
 
 
+def test_every_code_an_inspection_gives_a_kpi_reads_back_under_that_kpis_question():
+    """An exported value imports again: whatever code_of gives a KPI (any framework, question,
+    grades and safeguarding), its words parse back to it under the same question. An old
+    inspection with safeguarding not effective gives a KPI of every area code 9, which read
+    back only for a safeguarding KPI."""
+    checked = set()
+    for framework, areas in ofsted.AREAS.items():
+        area_keys = list(areas) + (["overall"] if framework == OLD else [])
+        for grade in range(1, 5 if framework == OLD else 6):
+            grades = dict.fromkeys(area_keys, grade)
+            for safeguarding in (True, False, None):
+                for question in (ofsted.ALL_AREAS, ofsted.AREA, ofsted.SAFEGUARDING):
+                    area = "curriculum_teaching"
+                    code = ofsted.code_of(question, area, framework, grades, safeguarding)
+                    if code is None:
+                        continue
+                    words = ofsted.CODES[code][1]
+                    assert ofsted.parse_words(words, question) == code, (question, words)
+                    checked.add((question, code))
+    assert (ofsted.ALL_AREAS, 9) in checked
+
+
 def test_trends_never_cross_frameworks():
     good_old, expected, attention = Decimal(2), Decimal(13), Decimal(14)
     assert rag.trend(expected, good_old, rag.LOWER, "inspection") is None
