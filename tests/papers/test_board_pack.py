@@ -231,6 +231,47 @@ def test_page_streams_are_deflated_at_level_6_not_pydyfs_9(packs):
     assert raw == level6.compress(decoded) + level6.flush()
 
 
+def test_papers_in_one_thread_share_one_font_configuration(monkeypatch):
+    """WeasyPrint makes a new font configuration (Pango font map, cold caches) per document
+    unless given one; papers.pdf keeps one per thread, and a paper is the same with it."""
+    import threading
+
+    import weasyprint.document
+    from weasyprint.text.fonts import FontConfiguration
+
+    from papers import pdf
+
+    made = []
+
+    class Counted(FontConfiguration):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.document, "FontConfiguration", Counted)
+    monkeypatch.setattr(pdf, "FontConfiguration", Counted)
+    monkeypatch.setattr(pdf, "_fonts", threading.local())
+    html = (
+        '<!doctype html><html lang="en-GB"><head><title>T</title></head>'
+        "<body><p>Attainment 8: <b>✓ Green</b> 49.45</p></body></html>"
+    )
+    first = pdf.html_to_pdf(html)
+    second, pages = pdf.html_to_pdf_and_pages(html)
+    assert len(made) == 1
+    assert pages == 1
+
+    def text(data: bytes) -> str:
+        return pypdf.PdfReader(io.BytesIO(data)).pages[0].extract_text()
+
+    assert text(first) == text(second)
+    assert "Attainment 8: ✓ Green 49.45" in text(first)
+    # Another thread gets its own (a Pango font map is not thread-safe).
+    worker = threading.Thread(target=pdf.html_to_pdf, args=(html,))
+    worker.start()
+    worker.join()
+    assert len(made) == 2
+
+
 # --- The summary and the exceptions -------------------------------------------------------------
 
 
