@@ -249,3 +249,27 @@ def test_the_kpi_pages_trust_series_agrees_with_the_matrix_trust_cells(periods, 
         ), period.slug
         assert (cell.coverage, cell.unreported) == (matrix.coverage, matrix.unreported)
     assert series.cells[periods.periods.index(spring)].trend == rag.Trend.WORSE
+
+
+def test_the_matrix_fetches_a_baseline_periods_values_only_of_change_target_kpis(periods, spring):
+    """A baseline period is read for the KPIs measured from it, not for every KPI (the matrix
+    fetched every KPI's values of its baseline periods: at full scale twice the rows)."""
+    from kpis.selectors import _MatrixJudge
+
+    kpis = list(KPI.objects.active().with_area())
+    previous = periods.previous(spring)
+    judge = _MatrixJudge.fetch(kpis, list(Academy.objects.active()), periods, (spring, previous))
+    baselines = {
+        b.pk: {k.pk for k in kpis if periods.baseline(k, at) == b}
+        for at in (spring, previous)
+        for k in kpis
+        if (b := periods.baseline(k, at)) is not None
+    }
+    assert baselines, "the demo has change targets"
+    read = {(kpi_id, period_id) for kpi_id, _, period_id in judge.values}
+    for period_id, kpi_ids in baselines.items():
+        in_base = {kpi_id for kpi_id, p in read if p == period_id}
+        assert in_base and in_base <= kpi_ids
+    assert len({kpi_id for kpi_id, p in read if p == spring.pk}) > len(
+        set().union(*baselines.values())
+    )
