@@ -27,7 +27,16 @@ register = template.Library()
 
 WEB_CSS = "trustplan/trustplan.css"
 # Only what paints an SVG: a rule's sizes and layout are the HTML page's business.
-PAINT = {"fill", "stroke", "stroke-width", "stroke-dasharray", "font-size", "font-weight"}
+PAINT = {
+    "fill",
+    "stroke",
+    "stroke-width",
+    "stroke-dasharray",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "font-size",
+    "font-weight",
+}
 # The paper's font in every chart (the web's system-ui stack has no meaning to WeasyPrint).
 CHART_FONT = ' font-family="DejaVu Sans, Liberation Sans, sans-serif"'
 _CLASS = re.compile(r'class="([^"]*)"')

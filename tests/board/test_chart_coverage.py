@@ -22,6 +22,7 @@ from demo.values import generate_demo_values
 from kpis import rag
 from kpis.models import KPI, KPIValue, Period
 from kpis.selectors import PeriodIndex, kpi_history, trust_series
+from tests.board.test_charts import circles
 
 SVG = "{http://www.w3.org/2000/svg}"
 MORETON = "Moreton School"
@@ -41,7 +42,7 @@ def joined(root: ET.Element) -> list[list[float]]:
 
 
 def point_x(root: ET.Element) -> list[float]:
-    return [float(c.get("cx")) for c in root.iter(f"{SVG}circle")]
+    return [x for x, _ in circles(root)]
 
 
 def point(i: int, value, **extra) -> charts.Point:

@@ -40,8 +40,18 @@ def rects(root: ET.Element, css: str) -> list[ET.Element]:
     return [r for r in root.iter(f"{SVG}rect") if r.get("class") == css]
 
 
+_DOT = re.compile(r"M(-?[\d.]+),(-?[\d.]+)a")
+
+
 def circles(root: ET.Element) -> list[tuple[float, float]]:
-    return [(float(c.get("cx")), float(c.get("cy"))) for c in root.iter(f"{SVG}circle")]
+    """The centre of each point's dot, left to right (the dots of one rating are one path of
+    circles: M at the left edge, two arcs)."""
+    return sorted(
+        (float(x) + charts.DOT_R, float(y))
+        for path in root.iter(f"{SVG}path")
+        if "chart-point" in (path.get("class") or "")
+        for x, y in _DOT.findall(path.get("d"))
+    )
 
 
 def test_the_target_band_follows_the_threshold_of_each_period():
@@ -176,8 +186,33 @@ def test_every_point_carries_its_rating_as_a_symbol_not_only_a_colour():
         point(2, 12, rag.Outcome.RED),
     ]
     root = parse(charts.trend_chart(chart_id="c", title="t", points=points))
-    symbols = [t.text for t in root.iter(f"{SVG}text") if "chart-symbol" in (t.get("class") or "")]
-    assert symbols == ["✓", "!", "✗"]
+    symbols = {
+        path.get("class"): path.get("d")
+        for path in root.iter(f"{SVG}path")
+        if "chart-symbol" in (path.get("class") or "")
+    }
+    # One symbol per judged point, each in its rating's class (✓ ! ✗ drawn as strokes: the
+    # CSS gives each its colour, and the shape tells the rating without it).
+    assert list(symbols) == [
+        "chart-symbol chart-symbol-green",
+        "chart-symbol chart-symbol-amber",
+        "chart-symbol chart-symbol-red",
+    ]
+    assert [d.count("M") for d in symbols.values()] == [1, 1, 1]
+    # ✓ is two strokes, ! a bar and a dot, ✗ two crossing strokes: three different shapes.
+    assert len({re.sub(r"M[^l v m]*", "", d) for d in symbols.values()}) == 3
+
+
+def test_a_charts_points_are_a_few_paths_not_two_elements_each():
+    """A scorecard's 60 charts of 18 points drew a circle and a text per point (over 2,000
+    elements): the dots of a rating are one path, its symbols another."""
+    outcomes = [rag.Outcome.GREEN, rag.Outcome.AMBER, rag.Outcome.RED]
+    points = [point(i, 10 + i, outcomes[i % 3]) for i in range(18)]
+    root = parse(charts.trend_chart(chart_id="c", title="t", points=points))
+    assert len(circles(root)) == 18
+    series = root.find(f"{SVG}g[@class='chart-series']")
+    assert [child.tag.split("}")[1] for child in series] == ["polyline"] + ["path"] * 6 + ["text"]
+    assert not list(root.iter(f"{SVG}circle"))
 
 
 def test_a_chart_has_an_accessible_name_and_description():
