@@ -598,11 +598,11 @@ class _MatrixJudge:
             where |= Q(period_id=period_id, kpi_id__in=kpi_ids)
         overrides = {(t.kpi_id, t.academy_id): t for t in AcademyTarget.objects.all()}
         values = _published(where)
-        wanted = shown_ids | set(baselines)
+        # Only the shown periods' cells are judged against a national figure.
         national = {
             (kpi_id, period_id): value
             for kpi_id, period_id, value in NationalFigure.objects.filter(
-                period_id__in=wanted
+                period_id__in=shown_ids
             ).values_list("kpi_id", "period_id", "value")
         }
         return cls(academies, periods, overrides, values, national)
@@ -610,7 +610,7 @@ class _MatrixJudge:
     def value(self, kpi: KPI, academy: Academy, at: Period | None) -> Decimal | None:
         if at is None:
             return None
-        return self.values.get((kpi.pk, academy.pk, at.pk), (None,))[0]
+        return self.values.get((kpi.id, academy.id, at.id), _NO_VALUE)[0]
 
     def column(self, kpi: KPI, at: Period) -> tuple[list[Cell], Cell]:
         """Every academy's cell for one KPI in one period, and the trust's."""
@@ -624,7 +624,6 @@ class _MatrixJudge:
         baseline_period = self.periods.baseline(kpi, at)
         # Ids read once, not through .pk (a property) in each of 150 × 60 lookups.
         kpi_id, at_id = kpi.id, at.id
-        base_id = None if baseline_period is None else baseline_period.id
         national = self.national.get((kpi_id, at_id))
         figures, cells = [], []
         base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
@@ -632,9 +631,7 @@ class _MatrixJudge:
         for academy in self.academies:
             academy_id = academy.id
             value, is_demo, note, note_by = values.get((kpi_id, academy_id, at_id), _NO_VALUE)
-            baseline = (
-                None if base_id is None else values.get((kpi_id, academy_id, base_id), _NO_VALUE)[0]
-            )
+            baseline = self.value(kpi, academy, baseline_period)
             override = overrides.get((kpi_id, academy_id))
             applicable = kpi.applies_to(academy)
             judgement = rag.judge(
@@ -680,7 +677,7 @@ class _MatrixJudge:
             kpi.aggregation,
             kpi.trust_target_value,
             figures,
-            national=self.national.get((kpi.pk, at.pk)),
+            national=self.national.get((kpi.id, at.id)),
         )
         applicable = [f for f in figures if f.outcome != rag.Outcome.NOT_APPLICABLE]
         unreported = tuple(f.name for f in applicable if f.value is None)

@@ -22,14 +22,9 @@ from demo.values import generate_demo_values
 from kpis import rag
 from kpis.models import KPI, KPIValue, Period
 from kpis.selectors import PeriodIndex, kpi_history, trust_series
-from tests.board.test_charts import circles
+from tests.board.svg import SVG, circles, parse
 
-SVG = "{http://www.w3.org/2000/svg}"
 MORETON = "Moreton School"
-
-
-def parse(svg: str) -> ET.Element:
-    return ET.fromstring(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
 
 
 def joined(root: ET.Element) -> list[list[float]]:

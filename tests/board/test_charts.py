@@ -14,8 +14,8 @@ from demo.values import generate_demo_values
 from kpis import rag
 from kpis.models import KPI, Period
 from kpis.selectors import PeriodIndex, board_matrix, kpi_history, trust_series
+from tests.board.svg import SVG, circles, parse
 
-SVG = "{http://www.w3.org/2000/svg}"
 D = Decimal
 
 
@@ -31,27 +31,8 @@ def point(i: int, value, outcome=rag.Outcome.GREEN, **extra) -> charts.Point:
     )
 
 
-def parse(svg: str) -> ET.Element:
-    """The chart is well-formed XML on its own (WeasyPrint and the browser both parse it)."""
-    return ET.fromstring(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
-
-
 def rects(root: ET.Element, css: str) -> list[ET.Element]:
     return [r for r in root.iter(f"{SVG}rect") if r.get("class") == css]
-
-
-_DOT = re.compile(r"M(-?[\d.]+),(-?[\d.]+)a")
-
-
-def circles(root: ET.Element) -> list[tuple[float, float]]:
-    """The centre of each point's dot, left to right (the dots of one rating are one path of
-    circles: M at the left edge, two arcs)."""
-    return sorted(
-        (float(x) + charts.DOT_R, float(y))
-        for path in root.iter(f"{SVG}path")
-        if "chart-point" in (path.get("class") or "")
-        for x, y in _DOT.findall(path.get("d"))
-    )
 
 
 def test_the_target_band_follows_the_threshold_of_each_period():
