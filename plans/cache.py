@@ -6,7 +6,9 @@ every gunicorn worker sees a change at once and a rolled-back write changes noth
 deletes and link changes bump the token through signals (admin edits included); bulk writes and
 QuerySet.update() calls (imports, moves, demo and scale data) call bump_plan_version().
 What a plan page also shows of the board (KPI RAG chips, term end dates) is keyed by the
-board's token as well.
+board's token as well, or, for the plan tree, by a digest of just what it shows of the board
+(plans.selectors.tree_board_key), so that a submitted return renders the tree again only when
+it re-rates a chip.
 """
 
 from __future__ import annotations

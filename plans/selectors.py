@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from core.cache import cached_value
 from kpis.cache import board_version
-from kpis.models import PUBLISHED_STATUSES, Period, Return
+from kpis.models import KPI, PUBLISHED_STATUSES, Period, Return
 from kpis.rag import Outcome
 from kpis.selectors import PeriodIndex, board_matrix, default_period, rule_in_words
 from plans.models import (
@@ -218,9 +219,12 @@ class PlanTreeView:
     rag_period: object
 
 
-def plan_tree_view(plan: Plan, actions, *, filtered: bool, today: datetime.date) -> PlanTreeView:
-    """The tree of ``actions`` (a queryset of the plan's actions), with the KPI RAG map."""
-    period, rag = kpi_rag_map(plan)
+def plan_tree_view(
+    plan: Plan, actions, *, filtered: bool, today: datetime.date, rating=None
+) -> PlanTreeView:
+    """The tree of ``actions`` (a queryset of the plan's actions), with the KPI RAG map
+    (``rating``: kpi_rag_map(plan) when the caller has it already)."""
+    period, rag = rating if rating is not None else kpi_rag_map(plan)
     chosen = action_rows(actions_for_display(actions), today)
     return PlanTreeView(plan_tree(plan, chosen, filtered=filtered, today=today), rag, period)
 
@@ -268,6 +272,34 @@ def kpi_rag_map(plan: Plan | None = None) -> tuple[object, dict[int, object]]:
         return {row.kpi.pk: row.trust for row in board.rows}
 
     return period, cached_value("kpi-rag", (period.pk,), compute, board_version())
+
+
+def tree_board_key(plan: Plan, board_token: str | None, rating=None) -> str | None:
+    """What the plan tree shows of the board, as a short digest (None: no caching): the KPI
+    chips' trust ratings and the period they are rated in (kpi_rag_map), each KPI's code and
+    name (the chips' words), and each term's year and term (an action due "by the end of term" is
+    due on its last day; overdue depends on it). The tree is cached under the plan's token and this, not
+    under the board's token: a submitted return re-rates the chips, and only when a chip's
+    rating changes is the 500-action tree built and rendered again (issue 19).
+
+    Worked out once per board token (kept under it): the board's token read, then, when it
+    has changed, the KPI RAG map (itself cached under the token; ``rating``: a callable giving
+    kpi_rag_map(plan), for a caller that needs it too), periods and KPIs.
+    """
+    if board_token is None:
+        return None
+
+    def compute() -> str:
+        period, rag = rating() if rating is not None else kpi_rag_map(plan)
+        shown = (
+            period.pk if period else None,
+            sorted((kpi_id, cell.outcome.value) for kpi_id, cell in rag.items()),
+            list(KPI.objects.order_by("pk").values_list("pk", "code", "name")),
+            list(Period.objects.order_by("pk").values_list("pk", "year_start", "term")),
+        )
+        return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+
+    return cached_value("plan-tree-board", (plan.pk,), compute, board_token)
 
 
 def plan_rating_period(plan: Plan, periods: PeriodIndex) -> Period | None:

@@ -17,8 +17,9 @@ from academies import permissions
 from core import history
 from core.cache import CACHE_SECONDS
 from core.http import form_data, parse_id
+from kpis.cache import board_version
 from plans import services
-from plans.cache import plan_and_board_version
+from plans.cache import plan_version
 from plans.filters import ActionFilter
 from plans.forms import ActionForm, AimForm, ObjectiveForm, ProgressUpdateForm
 from plans.models import Action, Aim, Plan, PlanStatus, ProgressUpdate, StrategicObjective
@@ -28,6 +29,7 @@ from plans.selectors import (
     deletion_summary,
     kpi_rag_map,
     plan_tree_view,
+    tree_board_key,
 )
 
 
@@ -74,11 +76,24 @@ def plan_page(request: HttpRequest) -> HttpResponse:
     can_edit = permissions.may_edit_plan(request.user) and plan.status != PlanStatus.ARCHIVED
     others = [other for other in plans if other != plan]  # linked: "Earlier plans: …"
     today = timezone.localdate()
-    # The template caches the tree ({% cache %}) under the plan's and the board's version token,
-    # the day (overdue depends on it), who may edit, the filter and the academies in view; the
-    # tree is computed only when it is not cached. No token (none yet, or a filter in error):
-    # timeout 0, nothing cached.
-    token = plan_and_board_version() if valid else None
+    # The template caches the tree ({% cache %}) under the plan's version token and what the
+    # tree shows of the board (plans.selectors.tree_board_key: the chips' ratings, KPI names,
+    # term end dates; a submitted return that re-rates no chip keeps the tree), the day
+    # (overdue depends on it), who may edit, the filter and the academies in view; the tree is
+    # computed only when it is not cached. No token (none yet, or a filter in error): timeout
+    # 0, nothing cached.
+    rated: list = []
+
+    def rating():
+        """kpi_rag_map(plan), worked out at most once for the key and the tree."""
+        if not rated:
+            rated.append(kpi_rag_map(plan))
+        return rated[0]
+
+    token = None
+    if valid and (plan_token := plan_version()):
+        board_key = tree_board_key(plan, board_version(), rating)
+        token = f"{plan_token}-{board_key}" if board_key else None
     tree_key = (
         token,
         plan.pk,
@@ -88,7 +103,9 @@ def plan_page(request: HttpRequest) -> HttpResponse:
         permissions.scope_key(request.user),
     )
     tree_view = SimpleLazyObject(
-        lambda: plan_tree_view(plan, action_filter.qs, filtered=filtered, today=today)
+        lambda: plan_tree_view(
+            plan, action_filter.qs, filtered=filtered, today=today, rating=rating()
+        )
     )
     return render(
         request,

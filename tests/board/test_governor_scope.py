@@ -499,7 +499,8 @@ def test_templates_never_test_role_names():
         pytest.param(reverse("kpis:detail", args=["2.1"]), 14, id="kpi-detail"),
         # 15: the academy's latest Ofsted inspection (issue 17).
         pytest.param(reverse("academies:scorecard", args=[MORETON]), 15, id="scorecard"),
-        pytest.param(reverse("plans:plan"), 29, id="plan"),
+        # 31: what the tree shows of the board (KPI names, terms) for its cache key.
+        pytest.param(reverse("plans:plan"), 31, id="plan"),
         pytest.param(reverse("plans:monitoring", args=["board"]), 20, id="governance-paper"),
     ],
 )

@@ -151,6 +151,29 @@ def test_a_progress_update_shows_at_once_on_the_tree_and_the_overview(client_for
     assert off_track == ["1"]
 
 
+def test_a_progress_update_renews_the_overviews_exceptions_without_the_board(client_for, cached):
+    """The overview's exceptions name each KPI's plan action with its status: a progress
+    update must show there at once, and the board's part of them (its judged cells, kept
+    under the board's token) is not worked out again for it (issue 19: `/` after a plan
+    edit)."""
+    reader = client_for("trustee")
+    _, overview = _visit(reader, reverse("home"))
+    lead = re.search(r'Plan action:</span> <a href="/plan/actions/(\d+)/"', overview)
+    assert lead, "an exception names its plan action"
+    action = Action.objects.get(pk=lead.group(1))
+    response = client_for("central").post(
+        reverse("plans:action_update", args=[action.pk]),
+        {"date": timezone.localdate().isoformat(), "status": "off_track", "commentary": "Late."},
+    )
+    assert response.status_code == 302
+    with CaptureQueriesContext(connection) as context:
+        html = reader.get(reverse("home")).content.decode()
+    lead_line = html.split(f'href="/plan/actions/{action.pk}/"')[1].split("</p>")[0]
+    assert "Off track" in lead_line
+    # The board's fetch (board_matrix) is the only one that reads the academies' targets.
+    assert not any('"kpis_academytarget"' in q["sql"] for q in context.captured_queries)
+
+
 def test_moving_an_action_shows_at_once(client_for, cached):
     reader = client_for("trustee")
     _, before = _visit(reader)
@@ -241,6 +264,39 @@ def test_a_kpis_new_rag_shows_on_the_cached_tree(client_for, cached, cast):
     _, after = _visit(reader)
     changed = chip_of.search(_row(after, action))
     assert changed.group(1) != chip.group(1)
+
+
+def test_a_board_change_that_re_rates_no_chip_keeps_the_cached_tree(client_for, cached):
+    """A submitted return changes the board's token; the tree shows of the board only its
+    chips' ratings, KPI names and term dates, so when none of those changed the 500-action
+    tree of a large trust is not built again (issue 19: /plan/ after a return)."""
+    from kpis.cache import board_version
+    from kpis.models import KPIValue
+
+    reader = client_for("trustee")
+    _, before = _visit(reader)
+    token = board_version()
+    value = KPIValue.objects.filter(value__isnull=False).first()
+    value.save()  # a single save: its signal bumps the board token; no rating changes
+    assert board_version() != token
+    with CaptureQueriesContext(connection) as context:
+        response = reader.get(reverse("plans:plan"))
+    tables = " ".join(q["sql"] for q in context.captured_queries)
+    assert '"plans_action"' not in tables  # the tree came from the cache…
+    assert '"kpis_kpivalue"' in tables  # …after the chips' ratings were worked out again
+    html = re.sub(r'csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+    assert html == before
+
+
+def test_renaming_a_kpi_shows_on_its_chips_at_once(client_for, cached):
+    reader = client_for("trustee")
+    action = action_named(cached, "New curriculum and assessment frameworks are implemented")
+    kpi = action.kpis.get(code="1.4")
+    _visit(reader)
+    kpi.name = "Pupils reaching the renamed standard"
+    kpi.save()
+    _, after = _visit(reader)
+    assert 'title="Pupils reaching the renamed standard' in _row(after, action)
 
 
 def test_the_next_day_is_not_served_yesterdays_overdue(client_for, cached, monkeypatch):

@@ -1327,17 +1327,19 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(client_for, demo, django_a
     # In the order the page renders (the template computes the tree inside its {% cache %}):
     # 1 session, 2 user, 3 active plan, 4 all plans (plan chooser), 5 the user's groups
     # (can_edit, header), 6 plan version token, 7 board version token (the reader's tree is
-    # cached under both), 8 demo-data flag (banner), 9 objectives (filter choices), 10 owners
-    # (responsibility choices), 11 owners (monitored-by choices), 12 academies (academy
-    # choices); from here to 29 only when the tree is not cached: 13 periods, 14 periods with
-    # a published return (default period), 15 board version token (the KPI RAG map's cache),
-    # 16 active KPIs with areas, 17 active academies, 18 academy targets, 19 published values,
-    # 20 national figures (16–20 only when the KPI RAG map is not cached), 21 actions with
-    # latest status and last update date (objective and due term joined), 22 their aims,
-    # 23 responsible owners, 24 monitors, 25 KPIs, 26 academies in scope, 27 objectives,
-    # 28 aims with their objective, 29 success criteria (this plan has none, so their aims are
-    # not fetched)
-    with django_assert_num_queries(29):
+    # cached under the plan's token and what it shows of the board, kept under the board's);
+    # 8–17 only when the board changed since (plans.selectors.tree_board_key): 8 periods,
+    # 9 periods with a published return (default period), 10 board version token (the KPI
+    # RAG map's cache), 11 active KPIs with areas, 12 active academies, 13 academy targets,
+    # 14 published values, 15 national figures (11–15 only when the KPI RAG map is not
+    # cached), 16 KPIs' codes and names, 17 periods' years and terms; 18 demo-data flag
+    # (banner), 19 objectives (filter choices), 20 owners (responsibility choices), 21 owners
+    # (monitored-by choices), 22 academies (academy choices); from here to 31 only when the
+    # tree is not cached: 23 actions with latest status and last update date (objective and
+    # due term joined), 24 their aims, 25 responsible owners, 26 monitors, 27 KPIs,
+    # 28 academies in scope, 29 objectives, 30 aims with their objective, 31 success criteria
+    # (this plan has none, so their aims are not fetched)
+    with django_assert_num_queries(31):
         response = client.get(reverse("plans:plan"))
     assert response.status_code == 200
 
