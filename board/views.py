@@ -78,9 +78,16 @@ def home(request: HttpRequest) -> HttpResponse:
         return built["board"]
 
     def render_exceptions() -> str:
-        board = period_board()
         today = timezone.localdate()
-        context = _exceptions_context(board, visible, period, today)
+        # The board's part kept under the board's token: after a plan edit (which renews
+        # the fragment: it shows the linked actions) the board is not worked out again.
+        cells = cached_value(
+            "exception-cells",
+            (period.pk if period else None, permissions.scope_key(request.user)),
+            lambda: _exception_cells(period_board(), visible, period),
+            board_token,
+        )
+        context = _with_linked_actions(cells, period, today)
         return render_to_string("_exceptions.html", {**context, "today": today})
 
     board_token = board_version()
@@ -186,42 +193,68 @@ def _render_rag_by_area(board, visible: set[int] | None, period) -> str:
     )
 
 
-def _exceptions_context(board, visible: set[int] | None, period, today: date) -> dict:
-    """The overview's exceptions in the user's scope, one group per KPI (Board.exceptions'
-    order: a KPI with a red first, then missing, then declining ambers), and one line per
-    academy whose return is not submitted (Board.unsubmitted).
+@dataclass
+class TrustException:
+    """A KPI whose trust figure is an exception (a large trust's overview lists these)."""
 
-    A group's actions: the active plan's actions linked to its KPI that address one of its red
-    or amber academies (trust-wide, or naming it: so always in the user's scope), the most
-    relevant first (plans.selectors.most_relevant_first). Same queries for any number of KPIs
-    (kpi_actions: two).
-    """
+    kpi: KPI
+    trust: object
+
+
+def _exception_cells(board, visible: set[int] | None, period) -> dict | None:
+    """The board's part of the overview's exceptions in the user's scope (None: no period):
+    one group per KPI (Board.exceptions' order: a KPI with a red first, then missing, then
+    declining ambers), and one line per academy whose return is not submitted
+    (Board.unsubmitted); a large trust's counts by group and academy instead of its cells,
+    and the KPIs whose trust figure is an exception. No plan data: _with_linked_actions adds
+    it, so this part is kept under the board's token alone."""
     if board is None:
-        return {"groups": [], "unsubmitted": [], "period": period}
+        return None
     scoped = board.restricted_to(visible)
     if board.groups and len(scoped.academies) > settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE:
         # A large trust: thousands of cells would be listed; counts by group and academy,
-        # each linking to its cells in the matrix, and the trust's own exceptions with the
-        # most relevant plan action linked to each (the same two queries as below).
-        trust_rows = [row for row in scoped.rows if row.trust.is_exception]
-        linked = kpi_actions(row.kpi.pk for row in trust_rows)
+        # each linking to its cells in the matrix, and the trust's own exceptions.
         return {
             "summary": exception_summary(scoped),
+            "trust_rows": [
+                TrustException(row.kpi, row.trust) for row in scoped.rows if row.trust.is_exception
+            ],
+            "unsubmitted": scoped.unsubmitted(),
+        }
+    groups: dict[int, ExceptionGroup] = {}
+    for row, cell in scoped.exceptions():
+        group = groups.setdefault(row.kpi.pk, ExceptionGroup(row.kpi))
+        group.items.append(ExceptionItem(cell))
+    return {"groups": list(groups.values()), "unsubmitted": scoped.unsubmitted()}
+
+
+def _with_linked_actions(cells: dict | None, period, today: date) -> dict:
+    """The overview's exceptions (_exception_cells) with their plan actions.
+
+    A group's actions: the active plan's actions linked to its KPI that address one of its red
+    or amber academies (trust-wide, or naming it: so always in the user's scope), the most
+    relevant first (plans.selectors.most_relevant_first); a large trust's trust rows, the
+    most relevant action linked to each. Same queries for any number of KPIs (kpi_actions:
+    two), none without a period.
+    """
+    if cells is None:
+        return {"groups": [], "unsubmitted": [], "period": period}
+    if "summary" in cells:
+        trust_rows = cells["trust_rows"]
+        linked = kpi_actions(row.kpi.pk for row in trust_rows)
+        return {
+            **cells,
             "trust_rows": [
                 (row, (most_relevant_first(linked[row.kpi.pk], today) or [None])[0])
                 if linked.get(row.kpi.pk)
                 else (row, None)
                 for row in trust_rows
             ],
-            "unsubmitted": scoped.unsubmitted(),
             "period": period,
         }
-    groups: dict[int, ExceptionGroup] = {}
-    for row, cell in scoped.exceptions():
-        group = groups.setdefault(row.kpi.pk, ExceptionGroup(row.kpi))
-        group.items.append(ExceptionItem(cell))
-    linked = kpi_actions(pk for pk, group in groups.items() if group.judged)
-    for group in groups.values():
+    groups = cells["groups"]
+    linked = kpi_actions(group.kpi.pk for group in groups if group.judged)
+    for group in groups:
         academies = {i.cell.academy.pk for i in group.items if i.cell.outcome in _JUDGED}
         actions = [
             action
@@ -236,7 +269,7 @@ def _exceptions_context(board, visible: set[int] | None, period, today: date) ->
             item.unaddressed = item.cell.outcome == rag.Outcome.RED and not any(
                 addresses(action, item.cell.academy.pk) for action in actions
             )
-    return {"groups": list(groups.values()), "unsubmitted": scoped.unsubmitted(), "period": period}
+    return {**cells, "period": period}
 
 
 @dataclass
