@@ -277,10 +277,11 @@ def kpi_rag_map(plan: Plan | None = None) -> tuple[object, dict[int, object]]:
 def tree_board_key(plan: Plan, board_token: str | None, rating=None) -> str | None:
     """What the plan tree shows of the board, as a short digest (None: no caching): the KPI
     chips' trust ratings and the period they are rated in (kpi_rag_map), each KPI's code and
-    name (the chips' words), and each term's year and term (an action due "by the end of term" is
-    due on its last day; overdue depends on it). The tree is cached under the plan's token and this, not
-    under the board's token: a submitted return re-rates the chips, and only when a chip's
-    rating changes is the 500-action tree built and rendered again (issue 19).
+    name (the chips' words), and each term's year and term (an action due "by the end of
+    term" is due on its last day; overdue depends on it). The tree is cached under the plan's
+    token and this, not under the board's token: a submitted return re-rates the chips, and
+    only when a chip's rating changes is the 500-action tree built and rendered again (issue
+    19).
 
     Worked out once per board token (kept under it): the board's token read, then, when it
     has changed, the KPI RAG map (itself cached under the token; ``rating``: a callable giving
