@@ -54,15 +54,23 @@ class BoundedLocMemCache(LocMemCache):
     def __init__(self, name, params):
         super().__init__(name, params)
         self._max_bytes = int(params.get("OPTIONS", {}).get("MAX_BYTES", 256 * 1024 * 1024))
+        # At least the bytes stored (sets add to it; deletes, culls and expiries, which only
+        # lower the true total, do not): the exact sum, over every entry, is worked out only
+        # when this passes the bound, not at every set (the matrix sets 150 columns at once).
+        self._bytes_at_most = 0
 
     def _set(self, key, value, timeout=DEFAULT_TIMEOUT):
         # Called with the lock held; the newest entry is first, the least recently used last.
         super()._set(key, value, timeout)
+        self._bytes_at_most += len(value)
+        if self._bytes_at_most <= self._max_bytes:
+            return
         total = sum(len(pickled) for pickled in self._cache.values())
         while total > self._max_bytes and len(self._cache) > 1:
             oldest, pickled = self._cache.popitem()
             self._expire_info.pop(oldest, None)
             total -= len(pickled)
+        self._bytes_at_most = total
 
     @property
     def stored_bytes(self) -> int:

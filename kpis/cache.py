@@ -7,9 +7,18 @@ every worker's copies at once, and a rolled-back write changes nothing (core.cac
 
 Single saves and deletes bump the token through signals (admin edits included); bulk writes
 (return saves, imports, demo and scale data) call bump_board_version() themselves.
+
+The matrix's judged academy columns (kpis.selectors.board_matrix) are kept under finer tokens
+(kpis.ColumnVersion): "all", replaced with any change, and one per academy, replaced when a
+save or delete of one of its values or returns (a submitted return, an approval, an admin's
+correction) changes the board; so after a submitted return only that academy's column is
+fetched and judged again. Anything else — a bulk write, a target, a KPI, a period, a national
+figure, an academy — replaces "all": every column is worked out again.
 """
 
 from __future__ import annotations
+
+import uuid
 
 from django.db.models.signals import post_delete, post_save
 
@@ -20,6 +29,7 @@ from kpis.models import (
     AcademyTarget,
     Area,
     BoardVersion,
+    ColumnVersion,
     KPIValue,
     NationalFigure,
     Period,
@@ -27,12 +37,27 @@ from kpis.models import (
 )
 
 
-def bump_board_version() -> None:
+def bump_board_version(academy_id: int | None = None) -> None:
+    """A change to the board: its token replaced, and every academy column's ("all"), or with
+    ``academy_id`` only that academy's (a change to its values or returns alone)."""
     replace_token(BoardVersion)
+    key = "all" if academy_id is None else str(academy_id)
+    # One statement, so two writers creating the same key at once cannot collide.
+    ColumnVersion.objects.bulk_create(
+        [ColumnVersion(key=key, token=uuid.uuid4().hex)],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["token"],
+    )
 
 
 def board_version() -> str | None:
     return read_token(BoardVersion)
+
+
+def column_versions() -> dict[str, str]:
+    """Every column token by key ("all", "<academy id>"); one query. Empty: no caching yet."""
+    return dict(ColumnVersion.objects.values_list("key", "token"))
 
 
 def _bump(sender, instance=None, **kwargs) -> None:
@@ -40,7 +65,9 @@ def _bump(sender, instance=None, **kwargs) -> None:
     # return service marks such saves, so a busy entry week keeps the board's cache warm.
     if getattr(instance, "_board_unchanged", False):
         return
-    bump_board_version()
+    # A value or a return is one academy's: only its column of the matrix changes.
+    one_academy = sender in (KPIValue, Return) and instance is not None
+    bump_board_version(instance.academy_id if one_academy else None)
 
 
 def connect_signals() -> None:

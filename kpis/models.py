@@ -531,6 +531,18 @@ class BoardVersion(models.Model):
         return self.token
 
 
+class ColumnVersion(models.Model):
+    """The version tokens of the matrix's judged academy columns (kpis.cache, issue 19): key
+    "all" changes with any change to the board (every column), key "<academy id>" with a
+    change to that academy's values or returns only (its column)."""
+
+    key = models.CharField(max_length=20, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.token}"
+
+
 class Inspection(models.Model):
     """One Ofsted inspection of an academy, on its own framework's scale (kpis.ofsted).
 

@@ -6,16 +6,20 @@ and run kpis.rag over them in Python.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import F, FilteredRelation, Q
 from django.http import Http404, HttpRequest
 
 from academies.models import Academy, AcademyGroup
+from core.cache import CACHE_SECONDS
 from kpis import ofsted, rag
+from kpis.cache import column_versions
 from kpis.models import (
     KPI,
     PUBLISHED_STATUSES,
@@ -470,15 +474,32 @@ def board_matrix(
     Queries: KPIs with their areas; academies (unless given); academy targets; published
     values of this period, the previous one and the baselines; national figures.
     """
-    kpis = list(KPI.objects.active().with_area())
-    if area is not None:
-        kpis = [kpi for kpi in kpis if kpi.area.number == area]
+    every_kpi = list(KPI.objects.active().with_area())
+    kpis = every_kpi if area is None else [k for k in every_kpi if k.area.number == area]
     if academies is None:
         academies = list(Academy.objects.active())
     previous = periods.previous(period)
+    # Each academy's judged column (of every KPI, whatever the area shown, so that every view
+    # of the period shares it), from the cache unless its values or anything else on the
+    # board changed since (kpis.cache: column tokens); the rest fetched and judged now.
+    keys = _column_keys(academies, every_kpi, period, previous)
+    columns: dict[int, dict] = {}
+    if keys:
+        found = cache.get_many(list(keys.values()))
+        columns = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [academy for academy in academies if academy.id not in columns]
     judge = _MatrixJudge.fetch(
-        kpis, academies, periods, (period, previous) if previous else (period,)
+        every_kpi,
+        missing,
+        periods,
+        (period, previous) if previous else (period,),
+        every_academy=len(missing) == len(academies),
     )
+    if missing:
+        fresh = judge.columns(every_kpi, period, previous)
+        if keys:
+            cache.set_many({keys[pk]: column for pk, column in fresh.items()}, CACHE_SECONDS)
+        columns.update(fresh)
     groups = board_groups(academies)
     board = Board(
         period=period,
@@ -493,22 +514,45 @@ def board_matrix(
     members = [[places[a.pk] for a in column.academies] for column in groups]
     counts: dict[object, Counter] = defaultdict(Counter)
     by_area: dict[int, AreaRows] = {}
+    judgement, make_cell, make_figure = rag.Judgement, Cell, rag.AcademyFigure
     for kpi in kpis:
-        cells, trust_cell, figures = judge.judged_column(kpi, period)
-        before: list[rag.AcademyFigure] | None = None
+        # The KPI's row: every academy's cell and figures (this period's, the previous one's)
+        # from its column.
+        kpi_id, measure, unit, tip = kpi.id, kpi.measure, kpi.unit, f"tip-{kpi.code}-"
+        cells, figures, before = [], [], []
+        for academy in academies:
+            value, is_demo, note, note_by, baseline, outcome, why, threshold, words, old = columns[
+                academy.id
+            ][kpi_id]
+            weight, name = academy.pupils_on_roll or 1, academy.name
+            cell = make_cell(
+                academy,
+                value,
+                judgement(outcome, why, threshold, words),
+                is_demo=is_demo,
+                measure=measure,
+                unit=unit,
+                tip_id=tip + academy.slug,
+                note=note,
+                note_by=note_by,
+            )
+            figures.append(make_figure(value, weight, outcome, baseline, name))
+            if old is not None:
+                old_value, old_outcome, old_baseline, cell.trend = old
+                cell.previous = old_value
+                before.append(make_figure(old_value, weight, old_outcome, old_baseline, name))
+            cells.append(cell)
+        trust_cell = judge.combined_cell(kpi, period, figures)
         if previous is not None:
-            before, trust_before = judge.previous_figures(kpi, previous)
-            for cell, old in zip(cells, before, strict=True):
-                cell.previous = old.value
-                cell.trend = rag.trend(cell.value, old.value, kpi.direction, kpi.measure)
             # The trust's previous figure as the board saw it; its trend like for like.
+            trust_before = judge.figure_of(kpi, previous, before)
             _combined_trend(kpi, trust_cell, figures, before, trust_before)
         group_cells = []
         for column, places_of in zip(groups, members, strict=True):
             # A group's figure exactly as the trust's, over its academies only.
             mine = [figures[i] for i in places_of]
             cell = judge.combined_cell(kpi, period, mine, group=column.group)
-            if before is not None:
+            if previous is not None:
                 theirs = [before[i] for i in places_of]
                 old = rag.aggregate(kpi.aggregation, theirs, kpi.measure)[0]
                 _combined_trend(kpi, cell, mine, theirs, old)
@@ -524,6 +568,31 @@ def board_matrix(
         by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell, group_cells))
     board.counts = dict(counts)
     return board
+
+
+# The layout of a cached academy column (_MatrixJudge.columns): a new number whenever it
+# changes, so that a cache (Redis) filled by the code before never feeds the code after.
+_COLUMN_LAYOUT = 1
+
+
+def _column_keys(
+    academies: list[Academy], kpis: list[KPI], period: Period, previous: Period | None
+) -> dict[int, str] | None:
+    """Each academy's column's cache key (kpis.cache: the "all" token and its own, the
+    periods, the KPIs), or None before any token is set (nothing cached). One query."""
+    versions = column_versions()
+    every = versions.get("all")
+    if every is None:
+        return None
+    rows = hashlib.sha256(",".join(str(kpi.id) for kpi in kpis).encode()).hexdigest()[:16]
+    shown = f"{period.id}-{previous.id if previous else 0}"
+    return {
+        academy.id: (
+            f"board-column:{_COLUMN_LAYOUT}:{every}:{versions.get(str(academy.id), '-')}:"
+            f"{academy.id}:{shown}:{rows}"
+        )
+        for academy in academies
+    }
 
 
 def board_groups(academies: Sequence[Academy]) -> list[GroupColumn]:
@@ -583,9 +652,12 @@ class _MatrixJudge:
         academies: list[Academy],
         periods: PeriodIndex,
         shown: tuple[Period, ...],
+        *,
+        every_academy: bool = True,
     ) -> _MatrixJudge:
         """Three queries: academy targets; published values of the periods shown and their
-        baselines; national figures of the same periods."""
+        baselines (of ``academies`` only unless ``every_academy``; none for no academy);
+        national figures of the same periods."""
         shown_ids = {at.pk for at in shown}
         # A baseline period's values only of the KPIs whose change target is measured from it
         # (at full scale the matrix fetched every KPI's values of two more periods: twice the
@@ -599,7 +671,9 @@ class _MatrixJudge:
         for period_id, kpi_ids in baselines.items():
             where |= Q(period_id=period_id, kpi_id__in=kpi_ids)
         overrides = {(t.kpi_id, t.academy_id): t for t in AcademyTarget.objects.all()}
-        values = _published(where)
+        if not every_academy:
+            where &= Q(academy_id__in=[academy.id for academy in academies])
+        values = _published(where) if academies else {}
         # Only the shown periods' cells are judged against a national figure.
         national = {
             (kpi_id, period_id): value
@@ -614,15 +688,40 @@ class _MatrixJudge:
             return None
         return self.values.get((kpi.id, academy.id, at.id), _NO_VALUE)[0]
 
-    def column(self, kpi: KPI, at: Period) -> tuple[list[Cell], Cell]:
-        """Every academy's cell for one KPI in one period, and the trust's."""
-        cells, trust_cell, _ = self.judged_column(kpi, at)
-        return cells, trust_cell
+    def columns(
+        self, kpis: list[KPI], period: Period, previous: Period | None
+    ) -> dict[int, dict[int, tuple]]:
+        """Each of the academies' judged column: academy id → KPI id → (value, is demo data,
+        note, who saved it, baseline, outcome, explanation, threshold, target in words, and
+        — with a previous period — (its value, outcome and baseline as its figure, the
+        trend), else None). Plain values, as board_matrix caches them."""
+        out: dict[int, dict[int, tuple]] = {academy.id: {} for academy in self.academies}
+        for kpi in kpis:
+            cells, figures = self.judged_cells(kpi, period)
+            before = self.previous_figures(kpi, previous) if previous is not None else None
+            for i, (cell, figure) in enumerate(zip(cells, figures, strict=True)):
+                judgement = cell.judgement
+                old = None
+                if before is not None:
+                    then = before[i]
+                    trend = rag.trend(cell.value, then.value, kpi.direction, kpi.measure)
+                    old = (then.value, then.outcome, then.baseline, trend)
+                out[cell.academy.id][kpi.id] = (
+                    cell.value,
+                    cell.is_demo,
+                    cell.note,
+                    cell.note_by,
+                    figure.baseline,
+                    judgement.outcome,
+                    judgement.explanation,
+                    judgement.threshold,
+                    judgement.target_words,
+                    old,
+                )
+        return out
 
-    def judged_column(
-        self, kpi: KPI, at: Period
-    ) -> tuple[list[Cell], Cell, list[rag.AcademyFigure]]:
-        """column(), and the academies' figures the trust cell was worked out from."""
+    def judged_cells(self, kpi: KPI, at: Period) -> tuple[list[Cell], list[rag.AcademyFigure]]:
+        """Every academy's cell for one KPI in one period, and its figure for the trust's."""
         baseline_period = self.periods.baseline(kpi, at)
         # Ids read once, not through .pk (a property) in each of 150 × 60 lookups; the loop
         # below is the matrix's inner loop (9,000 cells at full scale), so what does not
@@ -670,7 +769,7 @@ class _MatrixJudge:
                     value, academy.pupils_on_roll or 1, judgement.outcome, baseline, academy.name
                 )
             )
-        return cells, self.combined_cell(kpi, at, figures), figures
+        return cells, figures
 
     def combined_cell(
         self,
@@ -705,16 +804,13 @@ class _MatrixJudge:
             group=group,
         )
 
-    def previous_figures(
-        self, kpi: KPI, at: Period
-    ) -> tuple[list[rag.AcademyFigure], Decimal | None]:
-        """The academies' figures and the trust's value in an earlier period, for the trends.
-        Only a share-meeting trust value counts judgements; any other is aggregated from the
-        values alone, so that period's column need not be judged."""
+    def previous_figures(self, kpi: KPI, at: Period) -> list[rag.AcademyFigure]:
+        """The academies' figures in an earlier period, for the trends. Only a share-meeting
+        trust value counts judgements; any other is aggregated from the values alone, so
+        that period's column need not be judged."""
         if kpi.aggregation in rag.SHARES:
-            _, trust_cell, figures = self.judged_column(kpi, at)
-            return figures, trust_cell.value
-        figures = [
+            return self.judged_cells(kpi, at)[1]
+        return [
             rag.AcademyFigure(
                 self.value(kpi, academy, at),
                 academy.pupils_on_roll or 1,
@@ -724,7 +820,13 @@ class _MatrixJudge:
             )
             for academy in self.academies
         ]
-        return figures, rag.aggregate(kpi.aggregation, figures, kpi.measure)[0]
+
+    def figure_of(self, kpi: KPI, at: Period, figures: list[rag.AcademyFigure]) -> Decimal | None:
+        """The trust's value in a period from its academies' figures (previous_figures'), as
+        its cell reads it: a share meeting target as judged, any other aggregated."""
+        if kpi.aggregation in rag.SHARES:
+            return self.combined_cell(kpi, at, figures).value
+        return rag.aggregate(kpi.aggregation, figures, kpi.measure)[0]
 
 
 @dataclass

@@ -211,7 +211,9 @@ CACHES = {
         "BACKEND": "core.cache.BoundedLocMemCache",
         "LOCATION": "trustplan",
         "OPTIONS": {
-            "MAX_ENTRIES": 500,
+            # The matrix keeps each academy's judged column of a period apart (150 entries
+            # for each period viewed at full scale): the bytes bound is the one that bites.
+            "MAX_ENTRIES": 5000,
             "MAX_BYTES": int(os.environ.get("TRUSTPLAN_CACHE_MB", "256")) * 1024 * 1024,
         },
     }

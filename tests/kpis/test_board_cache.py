@@ -131,3 +131,189 @@ def test_saving_a_draft_keeps_the_cached_board(client_for, cached, cast):
     ret.status = ReturnStatus.SUBMITTED
     ret.save()
     assert board_version() != token  # submitting publishes it
+
+
+# --- The matrix's judged academy columns (issue 19) ------------------------------------------
+
+
+def _board_digest(period) -> str:
+    """Every cell, group and trust figure and count of the period's matrix, as text."""
+    import hashlib
+
+    from kpis.selectors import PeriodIndex, board_matrix
+
+    board = board_matrix(period, PeriodIndex())
+    shown = []
+    for row in board.rows:
+        for cell in [*row.cells, *row.groups, row.trust]:
+            shown.append(
+                (
+                    row.kpi.pk,
+                    cell.academy.pk if cell.academy else None,
+                    cell.group.pk if cell.group else None,
+                    str(cell.value),
+                    cell.judgement,
+                    cell.trend,
+                    str(cell.previous),
+                    cell.is_demo,
+                    cell.note,
+                    cell.note_by,
+                    cell.expected,
+                    cell.reported,
+                    cell.unreported,
+                    cell.trend_note,
+                    cell.target_words,
+                    cell.exceptions,
+                )
+            )
+    shown.append(
+        sorted((str(k), sorted((str(o), n) for o, n in c.items())) for k, c in board.counts.items())
+    )
+    return hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def _values_fetches(context) -> list[str]:
+    return [q["sql"] for q in context.captured_queries if '"kpis_kpivalue"."note"' in q["sql"]]
+
+
+def test_after_a_submitted_return_the_matrix_judges_only_that_academys_column(cached, cast):
+    """Each academy's judged column is kept under its own token: a submitted return of one
+    academy fetches and judges that academy's values again, and the board is the same as one
+    worked out from nothing."""
+    from django.core.cache import cache
+
+    moreton = Academy.objects.get(slug="moreton-school")
+    before = _board_digest(cached)  # every column cached
+    ret = Return.objects.get(academy=moreton, period=cached)
+    Return.objects.filter(pk=ret.pk).update(status=ReturnStatus.DRAFT)  # central sent it back
+    ret.refresh_from_db()
+    kpis = [k for k in KPI.objects.active().with_area() if k.applies_to(moreton)]
+    attendance = next(k for k in kpis if k.code == "2.1")
+    return_save(
+        academy=moreton,
+        period=cached,
+        user=cast["central"],
+        kpis=kpis,
+        values={attendance.pk: (Decimal("61.5"), False, "Flu outbreak")},
+        version=ret.version,
+        was={},
+    )
+    ret.refresh_from_db()
+    ret.status = ReturnStatus.SUBMITTED
+    ret.save()  # submitted again: its values are on the board
+    with CaptureQueriesContext(connection) as context:
+        after = _board_digest(cached)
+    fetches = _values_fetches(context)
+    assert len(fetches) == 1
+    assert f'"kpis_kpivalue"."academy_id" IN ({moreton.pk})' in fetches[0]
+    assert after != before
+    cache.clear()
+    assert _board_digest(cached) == after  # the same board as from nothing
+
+
+def test_a_second_matrix_with_every_column_cached_fetches_no_values(cached):
+    _board_digest(cached)
+    with CaptureQueriesContext(connection) as context:
+        _board_digest(cached)
+    assert _values_fetches(context) == []
+
+
+def _target_edit():
+    target = AcademyTarget.objects.get(kpi__code="2.1", academy__slug="penn-hall-school")
+    target.target_value = Decimal("99")
+    target.save()
+
+
+def _kpi_edit():
+    kpi = KPI.objects.get(code="2.1")
+    kpi.target_value = Decimal("97")
+    kpi.save()
+
+
+def _national_figure():
+    from kpis.models import NationalFigure
+
+    kpi = KPI.objects.filter(target_kind="national").first() or KPI.objects.get(code="2.1")
+    kpi.target_kind = "national"
+    kpi.save()
+    NationalFigure.objects.update_or_create(
+        kpi=kpi, period=Period.objects.get(slug="2023-24-summer"), defaults={"value": 93}
+    )
+
+
+def _academy_phase():
+    academy = Academy.objects.get(slug="moreton-school")
+    academy.phase = "primary" if academy.phase != "primary" else "secondary"
+    academy.save()  # the KPIs of the other phase no longer apply to it
+
+
+def _value_correction():
+    value = (
+        KPIValue.objects.published()
+        .filter(period__slug="2023-24-summer", value__isnull=False, kpi__measure="percentage")
+        .first()
+    )
+    value.value = value.value + 7
+    value.save()
+
+
+def _previous_value_correction():
+    value = (
+        KPIValue.objects.published()
+        .filter(period__slug="2023-24-spring", value__isnull=False, kpi__measure="percentage")
+        .first()
+    )
+    value.value = value.value - 9
+    value.save()
+
+
+def _return_reopened():
+    ret = Return.objects.filter(
+        period__slug="2023-24-summer", status=ReturnStatus.SUBMITTED
+    ).first()
+    ret.status = ReturnStatus.DRAFT
+    ret.save()
+
+
+def _return_deleted():
+    ret = Return.objects.get(period__slug="2023-24-summer", status=ReturnStatus.SUBMITTED)
+    ret.delete()  # an administrator's deletion: its values leave the board
+
+
+def _bulk_import(cast):
+    from spreadsheets.importer import apply_import, prepare_import
+
+    csv = b"KPI,Academy,Period,Value\n2.1,Penn Hall School,2023-24 Summer,41\n"
+    preview = prepare_import(csv, "late.csv", state=ReturnStatus.SUBMITTED)
+    assert preview.ok, [str(p) for p in preview.problems]
+    apply_import(preview, user=cast["admin"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _target_edit,
+        _kpi_edit,
+        _national_figure,
+        _academy_phase,
+        _value_correction,
+        _previous_value_correction,
+        _return_reopened,
+        _return_deleted,
+        _bulk_import,
+    ],
+)
+def test_every_kind_of_change_reaches_the_cached_columns(cached, cast, change):
+    """After each way the board's figures can change, the matrix worked out from the cached
+    columns is the one worked out from nothing (and differs from before the change)."""
+    from django.core.cache import cache
+
+    before = _board_digest(cached)  # every column cached
+    if change is _bulk_import:
+        change(cast)
+    else:
+        change()
+    after = _board_digest(cached)
+    cache.clear()
+    assert _board_digest(cached) == after
+    assert after != before

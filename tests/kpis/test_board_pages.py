@@ -111,13 +111,14 @@ def test_board_overview_runs_a_fixed_number_of_queries(
     client = client_for("trustee")
     # 1 session, 2 user, 3 periods, 4 academies, 5 active plan, 6 board version token,
     # 7 plan version token (the exceptions, which show linked plan actions, and the plan's
-    # roll-up are cached under both), 8 KPIs with areas, 9 academy targets, 10 published
-    # values, 11 national figures, 12 the plan actions linked to the red and amber KPIs with
-    # their latest update, 13 the academies those actions name (8–13: the exceptions, when
-    # not cached; 12–13 added by issue 15's narrative), 14 returns of the period, 15 the
-    # plan's objectives, 16 actions with their latest status (15–16 when not cached), 17 the
-    # user's groups (header), 18 demo-data flag (banner)
-    with django_assert_num_queries(18):
+    # roll-up are cached under both), 8 KPIs with areas, 9 the academies' column tokens
+    # (issue 19: their judged columns' cache), 10 academy targets, 11 published values,
+    # 12 national figures, 13 the plan actions linked to the red and amber KPIs with their
+    # latest update, 14 the academies those actions name (8–14: the exceptions, when not
+    # cached; 13–14 added by issue 15's narrative), 15 returns of the period, 16 the plan's
+    # objectives, 17 actions with their latest status (16–17 when not cached), 18 the user's
+    # groups (header), 19 demo-data flag (banner)
+    with django_assert_num_queries(19):
         client.get(reverse("home") + "?period=2023-24-autumn")
 
 
@@ -129,10 +130,11 @@ def test_board_overview_without_a_period_finds_the_latest_published_one(client_f
 def test_matrix_runs_a_fixed_number_of_queries(client_for, demo_values, django_assert_num_queries):
     client = client_for("trustee")
     # 1 session, 2 user, 3 periods, 4 board version token (fragment cache), 5 academies,
-    # 6 KPIs with areas, 7 academy targets, 8 published values (this period, previous,
-    # baselines), 9 national figures (5–9 only when the fragment is not cached),
-    # 10 areas (filter), 11 the user's groups, 12 demo-data flag
-    with django_assert_num_queries(12):
+    # 6 KPIs with areas, 7 the academies' column tokens, 8 academy targets, 9 published values
+    # (this period, previous, baselines; of the academies whose column is not cached),
+    # 10 national figures (5–10 only when the fragment is not cached), 11 areas (filter),
+    # 12 the user's groups, 13 demo-data flag
+    with django_assert_num_queries(13):
         client.get(reverse("kpis:matrix") + "?period=2023-24-autumn")
 
 

@@ -451,11 +451,11 @@ def _pack_queries(period) -> int:
 def test_the_pack_reads_a_fixed_number_of_queries(trust, django_assert_num_queries):
     generate_demo_values()
     period = default_period(PeriodIndex())
-    # Periods; the board (KPIs, academies, targets, values, national figures); returns; note
-    # dates; linked actions (links, academies); scorecards (KPIs, targets, values, national);
-    # the active plan, its actions and their five prefetches (aims, responsible, monitors,
-    # KPIs, academies), its objectives.
-    with django_assert_num_queries(22):
+    # Periods; the board (KPIs, academies, column tokens, targets, values, national figures);
+    # returns; note dates; linked actions (links, academies); scorecards (KPIs, targets,
+    # values, national); the active plan, its actions and their five prefetches (aims,
+    # responsible, monitors, KPIs, academies), its objectives.
+    with django_assert_num_queries(23):
         render_to_string(pack_module.TEMPLATE, pack_context(period, produced_by="x"))
 
 

@@ -414,10 +414,11 @@ def test_the_pdf_runs_a_fixed_number_of_queries(django_assert_num_queries):
     # 4 active plan, 5 the actions the body monitors with latest status and commentary, 6 their
     # aims with objectives, 7 responsible owners, 8 monitors, 9 KPIs, 10 academies in scope,
     # 11 periods, 12 periods with a published return, 13 board version token, 14 active KPIs
-    # with areas, 15 active academies, 16 academy targets, 17 published values, 18 national
-    # figures (14–18 only when not cached), 19 the user's groups, 20 the academies they govern,
-    # 21 demo-data flag, 22 the academies the paper covers (by name, for the title block)
-    with django_assert_num_queries(22):
+    # with areas, 15 active academies, 16 the academies' column tokens, 17 academy targets,
+    # 18 published values, 19 national figures (14–19 only when not cached), 20 the user's
+    # groups, 21 the academies they govern, 22 demo-data flag, 23 the academies the paper
+    # covers (by name, for the title block)
+    with django_assert_num_queries(23):
         response = client.get(pdf_url())
     assert response.status_code == 200
 
@@ -425,9 +426,9 @@ def test_the_pdf_runs_a_fixed_number_of_queries(django_assert_num_queries):
 def test_an_lgb_page_for_an_academy_runs_a_fixed_number_of_queries(django_assert_num_queries):
     world = build_world()
     client = client_of(world["trustee"])
-    # The Trust Board's page's 20 (tests/plans/test_plan_views.py), and two more: the
+    # The Trust Board's page's 21 (tests/plans/test_plan_views.py), and two more: the
     # academies ?academy= names, and the active academies whose LGB papers the page offers.
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(23):
         response = client.get(page_url("lgb", MORETON))
     assert response.status_code == 200
 
