@@ -1328,18 +1328,19 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(client_for, demo, django_a
     # 1 session, 2 user, 3 active plan, 4 all plans (plan chooser), 5 the user's groups
     # (can_edit, header), 6 plan version token, 7 board version token (the reader's tree is
     # cached under the plan's token and what it shows of the board, kept under the board's);
-    # 8–17 only when the board changed since (plans.selectors.tree_board_key): 8 periods,
+    # 8–18 only when the board changed since (plans.selectors.tree_board_key): 8 periods,
     # 9 periods with a published return (default period), 10 board version token (the KPI
-    # RAG map's cache), 11 active KPIs with areas, 12 active academies, 13 academy targets,
-    # 14 published values, 15 national figures (11–15 only when the KPI RAG map is not
-    # cached), 16 KPIs' codes and names, 17 periods' years and terms; 18 demo-data flag
-    # (banner), 19 objectives (filter choices), 20 owners (responsibility choices), 21 owners
-    # (monitored-by choices), 22 academies (academy choices); from here to 31 only when the
-    # tree is not cached: 23 actions with latest status and last update date (objective and
-    # due term joined), 24 their aims, 25 responsible owners, 26 monitors, 27 KPIs,
-    # 28 academies in scope, 29 objectives, 30 aims with their objective, 31 success criteria
-    # (this plan has none, so their aims are not fetched)
-    with django_assert_num_queries(31):
+    # RAG map's cache), 11 active KPIs with areas, 12 active academies, 13 the academies'
+    # column tokens, 14 academy targets, 15 published values, 16 national figures (11–16 only
+    # when the KPI RAG map is not cached), 17 KPIs' codes and names, 18 periods' years and
+    # terms; 19 demo-data flag (banner), 20 objectives (filter choices), 21 owners
+    # (responsibility choices), 22 owners (monitored-by choices), 23 academies (academy
+    # choices); from here to 32 only when the tree is not cached: 24 actions with latest
+    # status and last update date (objective and due term joined), 25 their aims,
+    # 26 responsible owners, 27 monitors, 28 KPIs, 29 academies in scope, 30 objectives,
+    # 31 aims with their objective, 32 success criteria (this plan has none, so their aims
+    # are not fetched)
+    with django_assert_num_queries(32):
         response = client.get(reverse("plans:plan"))
     assert response.status_code == 200
 
@@ -1356,9 +1357,10 @@ def test_the_governance_paper_runs_a_fixed_number_of_queries(
     # 5 the actions it monitors with latest status, 6 their aims, 7 responsible owners,
     # 8 monitors, 9 KPIs, 10 academies in scope, 11 periods, 12 periods with a published return,
     # 13 board version token (cache), 14 active KPIs with areas, 15 active academies,
-    # 16 academy targets, 17 published values, 18 national figures (14–18 only when not
-    # cached), 19 the user's groups (header), 20 demo-data flag (banner)
-    with django_assert_num_queries(20):
+    # 16 the academies' column tokens, 17 academy targets, 18 published values, 19 national
+    # figures (14–19 only when not cached), 20 the user's groups (header), 21 demo-data flag
+    # (banner)
+    with django_assert_num_queries(21):
         response = client.get(reverse("plans:monitoring", args=["board"]))
     assert response.status_code == 200
 
@@ -1455,3 +1457,37 @@ def test_the_governance_papers_kpi_chips_carry_their_rag(client_for, demo):
     chips = re.findall(r'class="kpi-chip( rag-[a-z_]+)?"', html)
     assert chips and all(chips), "every KPI chip on the paper has a RAG class"
     assert '<span class="visually-hidden"> Red</span>' in html or 'visually-hidden"> Amber' in html
+
+
+# --- The plan tree's rows written in Python (issue 19) -------------------------------------------
+
+
+@pytest.mark.parametrize("today", [datetime.date(2024, 3, 1), datetime.date(2031, 1, 1)])
+def test_the_trees_rows_written_in_python_are_the_row_templates(demo, old_plan, today):
+    """plan_tags.action_row (the tree's 500 rows at full scale) gives exactly the HTML of
+    plans/_action_row.html, which the monitoring paper and /my/ still include: for every
+    action of both plans, overdue or not (two days), and for a row with nothing in it and
+    text that must be escaped."""
+    from django.template.loader import render_to_string
+
+    from plans.selectors import action_rows, actions_for_display, kpi_rag_map
+    from plans.templatetags.plan_tags import action_row
+
+    compared = 0
+    for plan in (demo_plan := Plan.objects.get(status="active"), old_plan):
+        _, ratings = kpi_rag_map(plan)
+        rows = action_rows(actions_for_display(Action.objects.filter(objective__plan=plan)), today)
+        if plan == demo_plan:
+            bare, odd = rows[0], rows[1]
+            bare.description, bare.responsible_list, bare.kpi_list = "", [], []
+            bare.monitor_list, bare.due_date, bare.due_period_id = [], None, None
+            bare.latest_update_on, bare.latest_commentary = None, None
+            odd.description = 'Pupils "at risk" & <parents>'
+            odd.latest_commentary = "<b>Late</b> & " * 20
+            odd.responsible_list = [Owner(code="A&B", name="Arts & <Books>"), Owner(code="CT")]
+        for action in rows:
+            context = {"action": action, "rag": ratings, "today": today}
+            expected = render_to_string("plans/_action_row.html", context)
+            assert action_row(action, ratings, today) == expected
+            compared += 1
+    assert compared > 40
