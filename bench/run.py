@@ -19,9 +19,11 @@ academies × 60 KPIs × 18 periods = 162,000 values, 500 actions, 400 users), th
   read keeps the same memory, whatever the file's length); after the load test, on the
   full-scale trust. `python bench/run.py dfe` runs this measurement alone (SQLite);
 - Chromium on the full-scale trust (bench/browser.py, issue 19): DOMContentLoaded of `/`,
-  `/kpis/`, a KPI's page, `/plan/` and a scorecard, first visit after a change and second visit,
-  their elements and HTML raw and gzipped, each as a ratio to the sign-in page, against gunicorn
-  with the load test's workers sharing Redis (REDIS_URL); `python bench/run.py browser` alone;
+  `/kpis/`, a KPI's page, `/plan/` and a scorecard, first visit after a change (a submitted
+  return, a plan edit, both at once; the target reads the slower of the first two) and second
+  visit, their elements and HTML raw and gzipped, each as a ratio to the sign-in page, against
+  gunicorn with the load test's workers sharing Redis (REDIS_URL); `python bench/run.py
+  browser` alone;
 - the load test again on two app servers (two gunicorns on PORT and PORT + 1, users split
   between them) sharing the database and Redis, and a check that a change made by another
   process shows at once on both (`load2.*`); `python bench/run.py two-servers` alone;
