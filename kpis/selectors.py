@@ -515,6 +515,7 @@ def board_matrix(
     counts: dict[object, Counter] = defaultdict(Counter)
     by_area: dict[int, AreaRows] = {}
     judgement, make_cell, make_figure = rag.Judgement, Cell, rag.AcademyFigure
+    rows: list[tuple] = []  # (kpi, cells, figures, previous figures, trust cell)
     for kpi in kpis:
         # The KPI's row: every academy's cell and figures (this period's, the previous one's)
         # from its column.
@@ -547,8 +548,22 @@ def board_matrix(
             # The trust's previous figure as the board saw it; its trend like for like.
             trust_before = judge.figure_of(kpi, previous, before)
             _combined_trend(kpi, trust_cell, figures, before, trust_before)
-        group_cells = []
-        for column, places_of in zip(groups, members, strict=True):
+        rows.append((kpi, cells, figures, before, trust_cell))
+    # Each group's cells, from the cache unless one of its academies' columns changed (after
+    # one academy's return, only its group's are worked out again).
+    group_keys = _group_keys(groups, keys, kpis) if keys else {}
+    found = cache.get_many(list(group_keys.values())) if group_keys else {}
+    by_group = {
+        column.group.pk: _group_cells(column, kpis, found[group_keys[column.group.pk]])
+        for column in groups
+        if group_keys.get(column.group.pk) in found
+    }
+    fresh: dict[int, dict[int, Cell]] = {}
+    for column, places_of in zip(groups, members, strict=True):
+        if column.group.pk in by_group:
+            continue
+        mine_of: dict[int, Cell] = {}
+        for kpi, cells, figures, before, _ in rows:
             # A group's figure exactly as the trust's, over its academies only.
             mine = [figures[i] for i in places_of]
             cell = judge.combined_cell(kpi, period, mine, group=column.group)
@@ -557,8 +572,17 @@ def board_matrix(
                 old = rag.aggregate(kpi.aggregation, theirs, kpi.measure)[0]
                 _combined_trend(kpi, cell, mine, theirs, old)
             cell.exceptions = sum(1 for i in places_of if cells[i].is_exception)
+            mine_of[kpi.id] = cell
+        fresh[column.group.pk] = mine_of
+    if fresh and group_keys:
+        cache.set_many(
+            {group_keys[pk]: _group_figures(cells) for pk, cells in fresh.items()}, CACHE_SECONDS
+        )
+    by_group.update(fresh)
+    for kpi, cells, _, _, trust_cell in rows:
+        group_cells = [by_group[column.group.pk][kpi.id] for column in groups]
+        for column, cell in zip(groups, group_cells, strict=True):
             counts["group", column.group.pk][cell.outcome] += 1
-            group_cells.append(cell)
         for cell in cells:
             counts[cell.academy.id][cell.judgement.outcome] += 1
         counts[None][trust_cell.outcome] += 1
@@ -570,9 +594,78 @@ def board_matrix(
     return board
 
 
-# The layout of a cached academy column (_MatrixJudge.columns): a new number whenever it
-# changes, so that a cache (Redis) filled by the code before never feeds the code after.
+# The layout of a cached academy column (_MatrixJudge.columns) and group's cells: a new
+# number whenever either changes, so that a cache (Redis) filled by the code before never
+# feeds the code after.
 _COLUMN_LAYOUT = 1
+
+
+def _group_figures(cells: dict[int, Cell]) -> dict[int, tuple]:
+    """A group's cells as plain values to cache (model instances unpickle slowly)."""
+    return {
+        kpi_id: (
+            cell.value,
+            cell.judgement.outcome,
+            cell.judgement.explanation,
+            cell.judgement.threshold,
+            cell.judgement.target_words,
+            cell.measure,
+            cell.unit,
+            cell.tip_id,
+            cell.trend,
+            cell.previous,
+            cell.trend_note,
+            cell.expected,
+            cell.reported,
+            cell.unreported,
+            cell.exceptions,
+        )
+        for kpi_id, cell in cells.items()
+    }
+
+
+def _group_cells(column: GroupColumn, kpis: list[KPI], figures: dict[int, tuple]) -> dict:
+    """_group_figures' values as the group's cells again."""
+    cells = {}
+    for kpi in kpis:
+        (value, outcome, why, threshold, words, measure, unit, tip, trend, previous, note) = (
+            figures[kpi.id][:11]
+        )
+        expected, reported, unreported, exceptions = figures[kpi.id][11:]
+        cells[kpi.id] = Cell(
+            None,
+            value,
+            rag.Judgement(outcome, why, threshold, words),
+            trend=trend,
+            previous=previous,
+            measure=measure,
+            unit=unit,
+            tip_id=tip,
+            expected=expected,
+            reported=reported,
+            unreported=unreported,
+            trend_note=note,
+            group=column.group,
+            exceptions=exceptions,
+        )
+    return cells
+
+
+def _group_keys(
+    groups: list[GroupColumn], column_keys: dict[int, str], kpis: list[KPI]
+) -> dict[int, str]:
+    """Each group's cells' cache key: its academies' column keys (their tokens, the periods),
+    in the board's order, and the KPIs shown."""
+    rows = ",".join(str(kpi.id) for kpi in kpis)
+    return {
+        column.group.pk: "board-group:"
+        + hashlib.sha256(
+            "|".join(
+                [str(_COLUMN_LAYOUT), rows, *(column_keys[a.id] for a in column.academies)]
+            ).encode()
+        ).hexdigest()
+        for column in groups
+    }
 
 
 def _column_keys(

@@ -317,3 +317,41 @@ def test_every_kind_of_change_reaches_the_cached_columns(cached, cast, change):
     cache.clear()
     assert _board_digest(cached) == after
     assert after != before
+
+
+def test_after_one_academys_change_only_its_group_is_worked_out_again(cached, monkeypatch):
+    """A group's cells are kept under its academies' column tokens: after a change to one
+    academy's values, its group's figures (and the trust's) are worked out again, the other
+    groups' read from the cache; the board is the one worked out from nothing."""
+    from django.core.cache import cache
+
+    from kpis import selectors
+    from kpis.cache import bump_board_version
+    from tests.board.test_groups import _make_groups
+
+    _make_groups()
+    bump_board_version()  # the academies were put in groups by a queryset update: no signal
+    before = _board_digest(cached)
+    worked: list[str | None] = []
+    real = selectors._MatrixJudge.combined_cell
+
+    def spy(self, kpi, at, figures, *, group=None):
+        worked.append(group.slug if group else None)
+        return real(self, kpi, at, figures, group=group)
+
+    monkeypatch.setattr(selectors._MatrixJudge, "combined_cell", spy)
+    moreton = Academy.objects.get(slug="moreton-school")
+    value = (
+        KPIValue.objects.published()
+        .filter(academy=moreton, period=cached, value__isnull=False, kpi__measure="percentage")
+        .first()
+    )
+    value.value = value.value - 30
+    value.save()  # a correction of one of its values: its column's token replaced
+    after = _board_digest(cached)
+    assert {slug for slug in worked if slug} == {moreton.group.slug}
+    assert None in worked  # the trust's figures are worked out again
+    monkeypatch.undo()
+    assert after != before
+    cache.clear()
+    assert _board_digest(cached) == after
