@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
+from academies.models import Owner
 from core.cache import cached_value
 from kpis.cache import board_version
 from kpis.models import KPI, PUBLISHED_STATUSES, Period, Return
@@ -101,6 +102,66 @@ def action_rows(actions, today=None) -> list[Action]:
     return rows
 
 
+def tree_action_rows(actions, today=None) -> list[Action]:
+    """action_rows(actions_for_display(actions)) for the plan tree, without prefetch_related.
+
+    The tree shows 500 actions at full scale and their 2,000 links to a few dozen owners, 60
+    KPIs and their aims; prefetch_related makes a model instance for every link, which took
+    most of the tree's time (issue 19: /plan/ after a plan edit). Here the links are read as
+    (action, target) pairs and each target is made once and shared, in the order the prefetch
+    gives (the target's own ordering). Queries: the actions (latest status, update and
+    commentary annotated; objective, plan and due term joined), owners, KPIs, the aims they
+    serve (with their objectives) and the four link tables. No academies: the tree does not
+    show them.
+    """
+    today = today or timezone.localdate()
+    rows = list(
+        with_latest_commentary(actions.with_current_status())
+        .select_related("objective__plan", "due_period")
+        .order_by("objective__number", "position", "pk")
+    )
+    ids = [action.pk for action in rows]
+
+    def pairs(name: str) -> dict[int, list[int]]:
+        field = Action._meta.get_field(name)
+        through = field.remote_field.through
+        found: dict[int, list[int]] = {}
+        for action_id, target_id in through.objects.filter(action_id__in=ids).values_list(
+            field.m2m_column_name(), field.m2m_reverse_name()
+        ):
+            found.setdefault(action_id, []).append(target_id)
+        return found
+
+    aims_of = pairs("aims")
+    owners = list(Owner.objects.all())
+    kpis = list(KPI.objects.all())
+    aims = list(
+        Aim.objects.filter(pk__in={pk for linked in aims_of.values() for pk in linked})
+        .select_related("objective")
+        .order_by(*Aim._meta.ordering, "pk")
+    )
+
+    def lists(found: dict[int, list[int]], targets: list) -> dict[int, list]:
+        place = {target.pk: i for i, target in enumerate(targets)}
+        by_pk = {target.pk: target for target in targets}
+        return {
+            action_id: [by_pk[pk] for pk in sorted(linked, key=place.__getitem__)]
+            for action_id, linked in found.items()
+        }
+
+    responsible = lists(pairs("responsible"), owners)
+    monitors = lists(pairs("monitors"), owners)
+    linked_kpis = lists(pairs("kpis"), kpis)
+    served = lists(aims_of, aims)
+    for action in rows:
+        action.responsible_list = responsible.get(action.pk, [])
+        action.monitor_list = monitors.get(action.pk, [])
+        action.kpi_list = linked_kpis.get(action.pk, [])
+        action.aim_list = served.get(action.pk, [])
+        action.overdue = action.is_overdue(today)
+    return rows
+
+
 @dataclass
 class Section:
     """Aims that share their actions and success criteria (one aim, in most plans)."""
@@ -144,6 +205,12 @@ class ObjectiveNode:
         return [(s.value, s.label, self.by_status.get(s.value, 0)) for s in ActionStatus]
 
 
+def _aims_of(action: Action) -> list:
+    """The aims an action serves: as action_rows or tree_action_rows read them, else its
+    (prefetched) aims."""
+    return action.aim_list if hasattr(action, "aim_list") else list(action.aims.all())
+
+
 def plan_tree(
     plan: Plan, actions: list[Action], *, filtered: bool, today=None
 ) -> list[ObjectiveNode]:
@@ -173,8 +240,7 @@ def plan_tree(
         for criterion in criteria:
             section_for(criterion.objective_id, [a.pk for a in criterion.aims.all()])
         for action in actions:
-            aims_of = getattr(action, "aim_list", None) or action.aims.all()
-            section_for(action.objective_id, [a.pk for a in aims_of])
+            section_for(action.objective_id, [a.pk for a in _aims_of(action)])
         # An aim that nothing serves still gets its own (empty) section, to be seen and edited;
         # one served with others only (a group of the 2019–2022 plan) does not: it would repeat.
         served = {pk for (_objective, aim_ids) in sections for pk in aim_ids}
@@ -182,8 +248,7 @@ def plan_tree(
             if aim.pk not in served:
                 section_for(aim.objective_id, [aim.pk])
     for action in actions:
-        aims_of = getattr(action, "aim_list", None) or action.aims.all()
-        section = section_for(action.objective_id, [a.pk for a in aims_of])
+        section = section_for(action.objective_id, [a.pk for a in _aims_of(action)])
         section.actions.append(action)
         section.by_status[action.status] += 1
         node = nodes[action.objective_id]
@@ -225,7 +290,7 @@ def plan_tree_view(
     """The tree of ``actions`` (a queryset of the plan's actions), with the KPI RAG map
     (``rating``: kpi_rag_map(plan) when the caller has it already)."""
     period, rag = rating if rating is not None else kpi_rag_map(plan)
-    chosen = action_rows(actions_for_display(actions), today)
+    chosen = tree_action_rows(actions, today)
     return PlanTreeView(plan_tree(plan, chosen, filtered=filtered, today=today), rag, period)
 
 

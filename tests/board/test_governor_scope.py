@@ -499,8 +499,9 @@ def test_templates_never_test_role_names():
         pytest.param(reverse("kpis:detail", args=["2.1"]), 14, id="kpi-detail"),
         # 15: the academy's latest Ofsted inspection (issue 17).
         pytest.param(reverse("academies:scorecard", args=[MORETON]), 15, id="scorecard"),
-        # 31: what the tree shows of the board (KPI names, terms) for its cache key.
-        pytest.param(reverse("plans:plan"), 32, id="plan"),
+        # 34: what the tree shows of the board (KPI names, terms) for its cache key, and the
+        # tree's links read as pairs (plans.selectors.tree_action_rows).
+        pytest.param(reverse("plans:plan"), 34, id="plan"),
         pytest.param(reverse("plans:monitoring", args=["board"]), 21, id="governance-paper"),
     ],
 )

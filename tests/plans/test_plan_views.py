@@ -1335,12 +1335,13 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(client_for, demo, django_a
     # when the KPI RAG map is not cached), 17 KPIs' codes and names, 18 periods' years and
     # terms; 19 demo-data flag (banner), 20 objectives (filter choices), 21 owners
     # (responsibility choices), 22 owners (monitored-by choices), 23 academies (academy
-    # choices); from here to 32 only when the tree is not cached: 24 actions with latest
-    # status and last update date (objective and due term joined), 25 their aims,
-    # 26 responsible owners, 27 monitors, 28 KPIs, 29 academies in scope, 30 objectives,
-    # 31 aims with their objective, 32 success criteria (this plan has none, so their aims
-    # are not fetched)
-    with django_assert_num_queries(32):
+    # choices); from here to 34 only when the tree is not cached (tree_action_rows): 24
+    # actions with latest status and last update date (objective and due term joined), 25 the
+    # aims they serve (links), 26 owners, 27 KPIs, 28 those aims with their objectives, 29
+    # responsibility links, 30 monitoring links, 31 KPI links; then 32 objectives, 33 aims
+    # with their objective, 34 success criteria (this plan has none, so their aims are not
+    # fetched)
+    with django_assert_num_queries(34):
         response = client.get(reverse("plans:plan"))
     assert response.status_code == 200
 
@@ -1491,3 +1492,32 @@ def test_the_trees_rows_written_in_python_are_the_row_templates(demo, old_plan, 
             assert action_row(action, ratings, today) == expected
             compared += 1
     assert compared > 40
+
+
+def test_the_trees_action_rows_read_without_prefetching_are_action_rows(demo, old_plan):
+    """plans.selectors.tree_action_rows (the links read as pairs, each owner, KPI and aim
+    made once) gives every action of both plans the same owners, monitors, KPIs and aims, in
+    the same order, and the same status, last update, commentary and overdue as action_rows
+    over actions_for_display."""
+    from plans.selectors import action_rows, actions_for_display, tree_action_rows
+
+    today = datetime.date(2024, 3, 1)
+    compared = 0
+    for plan in (Plan.objects.get(status="active"), old_plan):
+        actions = Action.objects.filter(objective__plan=plan)
+        expected = action_rows(actions_for_display(actions), today)
+        got = tree_action_rows(actions, today)
+        assert [a.pk for a in got] == [a.pk for a in expected]
+        for mine, theirs in zip(got, expected, strict=True):
+            for name in ("responsible_list", "monitor_list", "kpi_list", "aim_list"):
+                assert [o.pk for o in getattr(mine, name)] == [
+                    o.pk for o in getattr(theirs, name)
+                ], (mine.pk, name)
+            for name in ("status", "latest_update_on", "latest_commentary", "overdue", "due"):
+                assert getattr(mine, name) == getattr(theirs, name), (mine.pk, name)
+            assert [a.number for a in mine.aim_list] == [a.number for a in theirs.aim_list]
+            compared += 1
+    assert compared > 40
+    assert any(len(a.kpi_list) > 1 for a in got) or any(
+        len(a.kpi_list) > 1 for a in tree_action_rows(Action.objects.all(), today)
+    )
