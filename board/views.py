@@ -211,21 +211,22 @@ def _exception_cells(board, visible: set[int] | None, period) -> dict | None:
     if board is None:
         return None
     scoped = board.restricted_to(visible)
+    unsubmitted = scoped.unsubmitted()
     if board.groups and len(scoped.academies) > settings.TRUSTPLAN_GROUP_COLUMNS_ABOVE:
         # A large trust: thousands of cells would be listed; counts by group and academy,
         # each linking to its cells in the matrix, and the trust's own exceptions.
         return {
-            "summary": exception_summary(scoped),
+            "summary": exception_summary(scoped, unsubmitted),
             "trust_rows": [
                 TrustException(row.kpi, row.trust) for row in scoped.rows if row.trust.is_exception
             ],
-            "unsubmitted": scoped.unsubmitted(),
+            "unsubmitted": unsubmitted,
         }
     groups: dict[int, ExceptionGroup] = {}
-    for row, cell in scoped.exceptions():
+    for row, cell in scoped.exceptions(unsubmitted):
         group = groups.setdefault(row.kpi.pk, ExceptionGroup(row.kpi))
         group.items.append(ExceptionItem(cell))
-    return {"groups": list(groups.values()), "unsubmitted": scoped.unsubmitted()}
+    return {"groups": list(groups.values()), "unsubmitted": unsubmitted}
 
 
 def _with_linked_actions(cells: dict | None, period, today: date) -> dict:
@@ -313,12 +314,12 @@ class GroupExceptions:
         return self._sum("total")
 
 
-def exception_summary(board) -> list[GroupExceptions]:
+def exception_summary(board, unsubmitted: list | None = None) -> list[GroupExceptions]:
     """The board's exception cells (Board.exceptions: an academy that has not submitted at
     all is counted once in Board.unsubmitted, not here) counted by group and academy, in the
     board's group and column order; academies without any are left out."""
     counted = {academy.pk: AcademyExceptions(academy) for academy in board.academies}
-    for _row, cell in board.exceptions():
+    for _row, cell in board.exceptions(unsubmitted):
         entry = counted[cell.academy.pk]
         if cell.outcome == rag.Outcome.RED:
             entry.red += 1

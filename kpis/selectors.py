@@ -359,10 +359,13 @@ class Board:
             if missing[academy.pk] and academy.pk not in reported
         ]
 
-    def exceptions(self) -> list[tuple[Row, Cell]]:
+    def exceptions(self, unsubmitted: list | None = None) -> list[tuple[Row, Cell]]:
         """Every exception cell, reds first, then missing, then declining ambers; the missing
-        values of an academy that has not submitted at all are left to ``unsubmitted``."""
-        silent = {academy.pk for academy, _ in self.unsubmitted()}
+        values of an academy that has not submitted at all are left to ``unsubmitted`` (pass
+        its result when the caller has it already: it reads every cell)."""
+        if unsubmitted is None:
+            unsubmitted = self.unsubmitted()
+        silent = {academy.pk for academy, _ in unsubmitted}
         found = [
             (row, cell)
             for row in self.rows
@@ -479,27 +482,7 @@ def board_matrix(
     if academies is None:
         academies = list(Academy.objects.active())
     previous = periods.previous(period)
-    # Each academy's judged column (of every KPI, whatever the area shown, so that every view
-    # of the period shares it), from the cache unless its values or anything else on the
-    # board changed since (kpis.cache: column tokens); the rest fetched and judged now.
-    keys = _column_keys(academies, every_kpi, period, previous)
-    columns: dict[int, dict] = {}
-    if keys:
-        found = cache.get_many(list(keys.values()))
-        columns = {pk: found[key] for pk, key in keys.items() if key in found}
-    missing = [academy for academy in academies if academy.id not in columns]
-    judge = _MatrixJudge.fetch(
-        every_kpi,
-        missing,
-        periods,
-        (period, previous) if previous else (period,),
-        every_academy=len(missing) == len(academies),
-    )
-    if missing:
-        fresh = judge.columns(every_kpi, period, previous)
-        if keys:
-            cache.set_many({keys[pk]: column for pk, column in fresh.items()}, CACHE_SECONDS)
-        columns.update(fresh)
+    keys, columns, judge = _judged_columns(academies, every_kpi, periods, period, previous)
     groups = board_groups(academies)
     board = Board(
         period=period,
@@ -592,6 +575,66 @@ def board_matrix(
         by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell, group_cells))
     board.counts = dict(counts)
     return board
+
+
+def _judged_columns(
+    academies: list[Academy],
+    every_kpi: list[KPI],
+    periods: PeriodIndex,
+    period: Period,
+    previous: Period | None,
+) -> tuple[dict[int, str] | None, dict[int, dict], _MatrixJudge]:
+    """(the columns' cache keys, each academy's judged column, the judge with the targets
+    and national figures). Each academy's column (of every KPI, whatever the area shown, so
+    that every view of the period shares it) comes from the cache unless its values or
+    anything else on the board changed since (kpis.cache: column tokens); the rest are
+    fetched and judged now. Queries: column tokens, academy targets, published values (of the
+    academies not cached; none when all are), national figures."""
+    keys = _column_keys(academies, every_kpi, period, previous)
+    columns: dict[int, dict] = {}
+    if keys:
+        found = cache.get_many(list(keys.values()))
+        columns = {pk: found[key] for pk, key in keys.items() if key in found}
+    missing = [academy for academy in academies if academy.id not in columns]
+    judge = _MatrixJudge.fetch(
+        every_kpi,
+        missing,
+        periods,
+        (period, previous) if previous else (period,),
+        every_academy=len(missing) == len(academies),
+    )
+    if missing:
+        fresh = judge.columns(every_kpi, period, previous)
+        if keys:
+            cache.set_many({keys[pk]: column for pk, column in fresh.items()}, CACHE_SECONDS)
+        columns.update(fresh)
+    return keys, columns, judge
+
+
+def trust_cells(period: Period, periods: PeriodIndex) -> dict[int, Cell]:
+    """Each active KPI's trust cell of the period (KPI id → cell), exactly as board_matrix's
+    trust column, without its academies' and groups' cells: the plan's KPI chips read only
+    these. Queries: KPIs with their areas, academies, then _judged_columns'."""
+    every_kpi = list(KPI.objects.active().with_area())
+    academies = list(Academy.objects.active())
+    previous = periods.previous(period)
+    _, columns, judge = _judged_columns(academies, every_kpi, periods, period, previous)
+    make_figure = rag.AcademyFigure
+    out = {}
+    for kpi in every_kpi:
+        kpi_id = kpi.id
+        figures, before = [], []
+        for academy in academies:
+            value, _, _, _, baseline, outcome, _, _, _, old = columns[academy.id][kpi_id]
+            weight, name = academy.pupils_on_roll or 1, academy.name
+            figures.append(make_figure(value, weight, outcome, baseline, name))
+            if old is not None:
+                before.append(make_figure(old[0], weight, old[1], old[2], name))
+        cell = judge.combined_cell(kpi, period, figures)
+        if previous is not None:
+            _combined_trend(kpi, cell, figures, before, judge.figure_of(kpi, previous, before))
+        out[kpi_id] = cell
+    return out
 
 
 # The layout of a cached academy column (_MatrixJudge.columns) and group's cells: a new

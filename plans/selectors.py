@@ -15,7 +15,13 @@ from core.cache import cached_value
 from kpis.cache import board_version
 from kpis.models import KPI, PUBLISHED_STATUSES, Period, Return
 from kpis.rag import Outcome
-from kpis.selectors import PeriodIndex, board_matrix, default_period, rule_in_words
+from kpis.selectors import (
+    PeriodIndex,
+    board_matrix,
+    default_period,
+    rule_in_words,
+    trust_cells,
+)
 from plans.models import (
     Action,
     ActionStatus,
@@ -332,11 +338,9 @@ def kpi_rag_map(plan: Plan | None = None) -> tuple[object, dict[int, object]]:
     if period is None:
         return None, {}
 
-    def compute() -> dict:
-        board = board_matrix(period, periods)
-        return {row.kpi.pk: row.trust for row in board.rows}
-
-    return period, cached_value("kpi-rag", (period.pk,), compute, board_version())
+    return period, cached_value(
+        "kpi-rag", (period.pk,), lambda: trust_cells(period, periods), board_version()
+    )
 
 
 def tree_board_key(plan: Plan, board_token: str | None, rating=None) -> str | None:

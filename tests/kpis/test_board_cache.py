@@ -355,3 +355,18 @@ def test_after_one_academys_change_only_its_group_is_worked_out_again(cached, mo
     assert after != before
     cache.clear()
     assert _board_digest(cached) == after
+
+
+def test_the_trust_cells_alone_are_the_matrixs_trust_column(cached):
+    """kpis.selectors.trust_cells (the plan's KPI chips) gives every KPI the very trust cell
+    board_matrix does, in every period, with the columns cached or not."""
+    from django.core.cache import cache
+
+    from kpis.selectors import PeriodIndex, board_matrix, trust_cells
+
+    periods = PeriodIndex()
+    for period in periods.periods:
+        board = {row.kpi.pk: row.trust for row in board_matrix(period, periods).rows}
+        assert trust_cells(period, periods) == board, period  # columns cached by the board
+        cache.clear()
+        assert trust_cells(period, periods) == board, period  # and worked out from nothing
