@@ -509,23 +509,29 @@ def board_matrix(
                 academy.id
             ][kpi_id]
             weight, name = academy.pupils_on_roll or 1, academy.name
-            cell = make_cell(
-                academy,
-                value,
-                judgement(outcome, why, threshold, words),
-                is_demo=is_demo,
-                measure=measure,
-                unit=unit,
-                tip_id=tip + academy.slug,
-                note=note,
-                note_by=note_by,
+            if old is None:
+                trend = old_value = None
+            else:
+                old_value, old_outcome, old_baseline, trend = old
+                before.append(make_figure(old_value, weight, old_outcome, old_baseline, name))
+            # Positionally, in Cell's field order (academy, value, judgement, trend, previous,
+            # is_demo, measure, unit, tip_id, note, note_by): 9,000 of these at full scale.
+            cells.append(
+                make_cell(
+                    academy,
+                    value,
+                    judgement(outcome, why, threshold, words),
+                    trend,
+                    old_value,
+                    is_demo,
+                    measure,
+                    unit,
+                    tip + academy.slug,
+                    note,
+                    note_by,
+                )
             )
             figures.append(make_figure(value, weight, outcome, baseline, name))
-            if old is not None:
-                old_value, old_outcome, old_baseline, cell.trend = old
-                cell.previous = old_value
-                before.append(make_figure(old_value, weight, old_outcome, old_baseline, name))
-            cells.append(cell)
         trust_cell = judge.combined_cell(kpi, period, figures)
         if previous is not None:
             # The trust's previous figure as the board saw it; its trend like for like.
