@@ -474,8 +474,9 @@ def board_matrix(
 ) -> Board:
     """The KPI matrix of one period: KPI rows by area × academy columns + trust column.
 
-    Queries: KPIs with their areas; academies (unless given); academy targets; published
-    values of this period, the previous one and the baselines; national figures.
+    Queries: KPIs with their areas; academies (unless given); the academies' column tokens;
+    academy targets; published values of this period, the previous one and the baselines (of
+    the academies whose judged column is not cached; none when all are); national figures.
     """
     every_kpi = list(KPI.objects.active().with_area())
     kpis = every_kpi if area is None else [k for k in every_kpi if k.area.number == area]
@@ -532,11 +533,7 @@ def board_matrix(
                 )
             )
             figures.append(make_figure(value, weight, outcome, baseline, name))
-        trust_cell = judge.combined_cell(kpi, period, figures)
-        if previous is not None:
-            # The trust's previous figure as the board saw it; its trend like for like.
-            trust_before = judge.figure_of(kpi, previous, before)
-            _combined_trend(kpi, trust_cell, figures, before, trust_before)
+        trust_cell = judge.trust_cell(kpi, period, previous, figures, before)
         rows.append((kpi, cells, figures, before, trust_cell))
     # Each group's cells, from the cache unless one of its academies' columns changed (after
     # one academy's return, only its group's are worked out again).
@@ -636,10 +633,7 @@ def trust_cells(period: Period, periods: PeriodIndex) -> dict[int, Cell]:
             figures.append(make_figure(value, weight, outcome, baseline, name))
             if old is not None:
                 before.append(make_figure(old[0], weight, old[1], old[2], name))
-        cell = judge.combined_cell(kpi, period, figures)
-        if previous is not None:
-            _combined_trend(kpi, cell, figures, before, judge.figure_of(kpi, previous, before))
-        out[kpi_id] = cell
+        out[kpi_id] = judge.trust_cell(kpi, period, previous, figures, before)
     return out
 
 
@@ -677,10 +671,23 @@ def _group_cells(column: GroupColumn, kpis: list[KPI], figures: dict[int, tuple]
     """_group_figures' values as the group's cells again."""
     cells = {}
     for kpi in kpis:
-        (value, outcome, why, threshold, words, measure, unit, tip, trend, previous, note) = (
-            figures[kpi.id][:11]
-        )
-        expected, reported, unreported, exceptions = figures[kpi.id][11:]
+        (
+            value,
+            outcome,
+            why,
+            threshold,
+            words,
+            measure,
+            unit,
+            tip,
+            trend,
+            previous,
+            note,
+            expected,
+            reported,
+            unreported,
+            exceptions,
+        ) = figures[kpi.id]
         cells[kpi.id] = Cell(
             None,
             value,
@@ -962,6 +969,22 @@ class _MatrixJudge:
             )
             for academy in self.academies
         ]
+
+    def trust_cell(
+        self,
+        kpi: KPI,
+        period: Period,
+        previous: Period | None,
+        figures: list[rag.AcademyFigure],
+        before: list[rag.AcademyFigure],
+    ) -> Cell:
+        """The trust's cell of a period from its academies' figures, with its trend against
+        the previous period's figures (``before``): the trust's previous figure as the board
+        saw it, compared like for like."""
+        cell = self.combined_cell(kpi, period, figures)
+        if previous is not None:
+            _combined_trend(kpi, cell, figures, before, self.figure_of(kpi, previous, before))
+        return cell
 
     def figure_of(self, kpi: KPI, at: Period, figures: list[rag.AcademyFigure]) -> Decimal | None:
         """The trust's value in a period from its academies' figures (previous_figures'), as

@@ -74,22 +74,27 @@ def plan_progress(
 # --- The plan tree ----------------------------------------------------------------------------
 
 
-def actions_for_display(queryset):
-    """Actions with everything a row shows (its latest commentary too), in a fixed number of
-    queries."""
+def _actions_in_order(queryset):
+    """The actions with their latest status, update and commentary, objective, plan and due
+    term joined, in plan order (one query)."""
     return (
         with_latest_commentary(queryset.with_current_status())
         .select_related("objective__plan", "due_period")
-        .prefetch_related(
-            # Each aim with its objective: Aim.number reads it (one query per action else,
-            # 500 in the board pack's plan sheet at scale).
-            Prefetch("aims", queryset=Aim.objects.select_related("objective")),
-            "responsible",
-            "monitors",
-            "kpis",
-            "academies",
-        )
         .order_by("objective__number", "position", "pk")
+    )
+
+
+def actions_for_display(queryset):
+    """Actions with everything a row shows (its latest commentary too), in a fixed number of
+    queries."""
+    return _actions_in_order(queryset).prefetch_related(
+        # Each aim with its objective: Aim.number reads it (one query per action else,
+        # 500 in the board pack's plan sheet at scale).
+        Prefetch("aims", queryset=Aim.objects.select_related("objective")),
+        "responsible",
+        "monitors",
+        "kpis",
+        "academies",
     )
 
 
@@ -121,11 +126,7 @@ def tree_action_rows(actions, today=None) -> list[Action]:
     show them.
     """
     today = today or timezone.localdate()
-    rows = list(
-        with_latest_commentary(actions.with_current_status())
-        .select_related("objective__plan", "due_period")
-        .order_by("objective__number", "position", "pk")
-    )
+    rows = list(_actions_in_order(actions))
     ids = [action.pk for action in rows]
 
     def pairs(name: str) -> dict[int, list[int]]:
@@ -346,11 +347,11 @@ def kpi_rag_map(plan: Plan | None = None) -> tuple[object, dict[int, object]]:
 def tree_board_key(plan: Plan, board_token: str | None, rating=None) -> str | None:
     """What the plan tree shows of the board, as a short digest (None: no caching): the KPI
     chips' trust ratings and the period they are rated in (kpi_rag_map), each KPI's code and
-    name (the chips' words), and each term's year and term (an action due "by the end of
-    term" is due on its last day; overdue depends on it). The tree is cached under the plan's
-    token and this, not under the board's token: a submitted return re-rates the chips, and
-    only when a chip's rating changes is the 500-action tree built and rendered again (issue
-    19).
+    name in the chips' order (their words), and each term's year and term (an action due "by
+    the end of term" is due on its last day; overdue depends on it). The tree is cached under
+    the plan's token and this, not under the board's token: a submitted return re-rates the
+    chips, and only when a chip's rating changes is the 500-action tree built and rendered
+    again (issue 19).
 
     Worked out once per board token (kept under it): the board's token read, then, when it
     has changed, the KPI RAG map (itself cached under the token; ``rating``: a callable giving
@@ -364,7 +365,8 @@ def tree_board_key(plan: Plan, board_token: str | None, rating=None) -> str | No
         shown = (
             period.pk if period else None,
             sorted((kpi_id, cell.outcome.value) for kpi_id, cell in rag.items()),
-            list(KPI.objects.order_by("pk").values_list("pk", "code", "name")),
+            # In the chips' order (KPI's own ordering): moving a KPI reorders them.
+            list(KPI.objects.order_by(*KPI._meta.ordering, "pk").values_list("pk", "code", "name")),
             list(Period.objects.order_by("pk").values_list("pk", "year_start", "term")),
         )
         return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
@@ -82,13 +84,7 @@ def plan_page(request: HttpRequest) -> HttpResponse:
     # (overdue depends on it), who may edit, the filter and the academies in view; the tree is
     # computed only when it is not cached. No token (none yet, or a filter in error): timeout
     # 0, nothing cached.
-    rated: list = []
-
-    def rating():
-        """kpi_rag_map(plan), worked out at most once for the key and the tree."""
-        if not rated:
-            rated.append(kpi_rag_map(plan))
-        return rated[0]
+    rating = functools.cache(lambda: kpi_rag_map(plan))  # once, for the key and the tree
 
     token = None
     if valid and (plan_token := plan_version()):

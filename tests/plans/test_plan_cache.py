@@ -323,3 +323,19 @@ def test_filters_are_cached_apart(client_for, cached):
     _, everything_again = _visit(reader)
     assert len(action_ids(filtered)) < len(action_ids(everything))
     assert everything_again == everything
+
+
+def test_moving_a_kpi_reorders_its_chips_at_once(client_for, cached):
+    """A row's chips follow the KPIs' own order (area, position): moving a KPI must reach the
+    cached tree, although no rating, code or name changed."""
+    reader = client_for("trustee")
+    action = next(a for a in Action.objects.filter(objective__plan=cached) if a.kpis.count() > 1)
+    chips = re.compile(r'class="kpi-chip[^"]*"[^>]*>([\d.]+)')
+    _, before = _visit(reader)
+    first, second = chips.findall(_row(before, action))[:2]
+    moved = KPI.objects.get(code=second)
+    lead = KPI.objects.get(code=first)
+    moved.area, moved.position = lead.area, lead.position - 1
+    moved.save()
+    _, after = _visit(reader)
+    assert chips.findall(_row(after, action))[:2] == [second, first]
