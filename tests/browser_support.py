@@ -53,9 +53,9 @@ def cell(page: Page, caption: str, row: str, column: str) -> Locator:
     """One cell of a captioned table, by the text its row header starts with and the exact
     text of its column header (first header row)."""
     grid = table(page, caption)
-    headers = [
-        text.strip() for text in grid.locator("thead tr").first.locator("th").all_inner_texts()
-    ]
+    header_cells = grid.locator("thead tr").first.locator("th")
+    header_cells.first.wait_for()  # all_inner_texts does not wait for a page still loading
+    headers = [text.strip() for text in header_cells.all_inner_texts()]
     assert column in headers, f"no column {column!r} in {headers}"
     row_header = page.locator("th", has_text=re.compile(r"^\s*" + re.escape(row)))
     return (
