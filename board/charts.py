@@ -635,9 +635,9 @@ def rag_by_area_rows(board) -> list[BarRow]:
     for group in board.areas:
         counts = {outcome: 0 for outcome in RAG_SEGMENTS}
         for row in group.rows:
-            for cell in row.cells:
-                if cell.outcome in counts:
-                    counts[cell.outcome] += 1
+            for _, outcome in row.academy_outcomes():
+                if outcome in counts:
+                    counts[outcome] += 1
         rows.append(
             BarRow(
                 str(group.area),

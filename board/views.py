@@ -419,12 +419,14 @@ def _focused(row, column: str, outcome: str) -> bool:
     """Whether the row has a cell of this outcome in this column (an academy's slug, "trust",
     "group:<slug>"; "": any academy's)."""
     if column == "trust":
-        cells = [row.trust]
-    elif column.startswith("group:"):
-        cells = [c for c in row.groups if c.group.slug == column[6:]]
-    else:
-        cells = [c for c in row.cells if column in ("", c.academy.slug)]
-    return any(cell.outcome == outcome for cell in cells)
+        return row.trust.outcome == outcome
+    if column.startswith("group:"):
+        return any(c.outcome == outcome for c in row.groups if c.group.slug == column[6:])
+    return any(
+        found == outcome
+        for academy, found in row.academy_outcomes()
+        if column in ("", academy.slug)
+    )
 
 
 def by_group(board, group_slug: str = ""):

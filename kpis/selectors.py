@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -272,20 +272,133 @@ class Cell:
         )
 
 
-@dataclass
+class _CellSource:
+    """A row's academy cells not made yet: the academies and their entries of the judged
+    columns (_MatrixJudge.columns' layout), made into Cells only when read. A large trust's
+    board shows group columns, its overview counts, and 9,000 cells would be made for
+    nothing; their outcomes and exceptions are read from the entries."""
+
+    __slots__ = ("kpi", "academies", "entries")
+
+    def __init__(self, kpi: KPI, academies: list[Academy], entries: list[tuple]) -> None:
+        self.kpi, self.academies, self.entries = kpi, academies, entries
+
+    def cells(self, places: Iterable[int] | None = None) -> list[Cell]:
+        """The cells (of the academies at these places only, if given), in column order."""
+        kpi, academies, entries = self.kpi, self.academies, self.entries
+        measure, unit, tip = kpi.measure, kpi.unit, f"tip-{kpi.code}-"
+        judgement, make_cell = rag.Judgement, Cell
+        out = []
+        for i in range(len(entries)) if places is None else places:
+            academy = academies[i]
+            value, is_demo, note, note_by, _, outcome, why, threshold, words, old = entries[i]
+            if old is None:
+                trend = old_value = None
+            else:
+                old_value, _, _, trend = old
+            # Positionally, in Cell's field order (academy, value, judgement, trend,
+            # previous, is_demo, measure, unit, tip_id, note, note_by).
+            out.append(
+                make_cell(
+                    academy,
+                    value,
+                    judgement(outcome, why, threshold, words),
+                    trend,
+                    old_value,
+                    is_demo,
+                    measure,
+                    unit,
+                    tip + academy.slug,
+                    note,
+                    note_by,
+                )
+            )
+        return out
+
+    def exception_places(self) -> list[int]:
+        """Where the exception cells are (Cell.is_exception, from the entries)."""
+        amber, worse = rag.Outcome.AMBER, rag.Trend.WORSE
+        return [
+            i
+            for i, entry in enumerate(self.entries)
+            if entry[5].is_exception
+            or (entry[5] == amber and entry[9] is not None and entry[9][3] == worse)
+        ]
+
+    def only(self, academy_ids: set[int]) -> _CellSource:
+        places = [i for i, a in enumerate(self.academies) if a.pk in academy_ids]
+        return _CellSource(
+            self.kpi, [self.academies[i] for i in places], [self.entries[i] for i in places]
+        )
+
+
 class Row:
-    kpi: KPI
-    cells: list[Cell]
-    trust: Cell
-    # One cell per column of Board.groups, in the same order.
-    groups: list[Cell] = field(default_factory=list)
+    """One KPI's row of the matrix: its academies' cells (a list, or made from a _CellSource
+    when first read), the trust's cell and one cell per column of Board.groups, in order."""
+
+    __slots__ = ("kpi", "trust", "groups", "_cells", "_source")
+
+    def __init__(
+        self,
+        kpi: KPI,
+        cells: list[Cell] | _CellSource,
+        trust: Cell,
+        groups: list[Cell] | None = None,
+    ) -> None:
+        self.kpi, self.trust = kpi, trust
+        self.groups = [] if groups is None else groups
+        if isinstance(cells, _CellSource):
+            self._cells, self._source = None, cells
+        else:
+            self._cells, self._source = cells, None
+
+    @property
+    def cells(self) -> list[Cell]:
+        if self._cells is None:
+            self._cells = self._source.cells()
+        return self._cells
+
+    def academy_outcomes(self) -> list[tuple[Academy, rag.Outcome]]:
+        """Each academy cell's (academy, outcome), in column order, without making cells."""
+        if self._cells is None:
+            source = self._source
+            return [
+                (a, entry[5]) for a, entry in zip(source.academies, source.entries, strict=True)
+            ]
+        return [(cell.academy, cell.outcome) for cell in self._cells]
+
+    def exception_cells(self) -> list[Cell]:
+        """The academy cells that are exceptions (Cell.is_exception); only these are made."""
+        if self._cells is None:
+            return self._source.cells(self._source.exception_places())
+        return [cell for cell in self._cells if cell.is_exception]
+
+    def cells_with(self, outcomes: Collection[rag.Outcome]) -> list[Cell]:
+        """The academy cells of these outcomes; only these are made."""
+        if self._cells is None:
+            entries = self._source.entries
+            return self._source.cells([i for i, e in enumerate(entries) if e[5] in outcomes])
+        return [cell for cell in self._cells if cell.outcome in outcomes]
+
+    def only(self, academy_ids: set[int], group_places: list[int]) -> Row:
+        """This row with only these academies' cells and the groups' at these places."""
+        groups = [self.groups[i] for i in group_places]
+        if self._cells is None:
+            return Row(self.kpi, self._source.only(academy_ids), self.trust, groups)
+        return Row(
+            self.kpi, [c for c in self._cells if c.academy.pk in academy_ids], self.trust, groups
+        )
 
     @property
     def has_exception(self) -> bool:
         """An exception in an academy's cell, a group's (its figure, or any of its
         academies') or the trust's."""
+        if self._cells is None:
+            academies = bool(self._source.exception_places())
+        else:
+            academies = any(cell.is_exception for cell in self._cells)
         return (
-            any(cell.is_exception for cell in self.cells)
+            academies
             or any(cell.is_exception or cell.exceptions for cell in self.groups)
             or self.trust.is_exception
         )
@@ -348,11 +461,11 @@ class Board:
         missing: Counter = Counter()
         reported: set[int] = set()
         for row in self.rows:
-            for cell in row.cells:
-                if cell.outcome == rag.Outcome.MISSING:
-                    missing[cell.academy.pk] += 1
-                elif cell.outcome != rag.Outcome.NOT_APPLICABLE:
-                    reported.add(cell.academy.pk)
+            for academy, outcome in row.academy_outcomes():
+                if outcome == rag.Outcome.MISSING:
+                    missing[academy.pk] += 1
+                elif outcome != rag.Outcome.NOT_APPLICABLE:
+                    reported.add(academy.pk)
         return [
             (academy, missing[academy.pk])
             for academy in self.academies
@@ -369,9 +482,8 @@ class Board:
         found = [
             (row, cell)
             for row in self.rows
-            for cell in row.cells
-            if cell.is_exception
-            and not (cell.outcome == rag.Outcome.MISSING and cell.academy.pk in silent)
+            for cell in row.exception_cells()
+            if not (cell.outcome == rag.Outcome.MISSING and cell.academy.pk in silent)
         ]
         order = {rag.Outcome.RED: 0, rag.Outcome.MISSING: 1, rag.Outcome.AMBER: 2}
         return sorted(found, key=lambda pair: order.get(pair[1].outcome, 3))
@@ -397,15 +509,7 @@ class Board:
         areas = [
             AreaRows(
                 group.area,
-                [
-                    Row(
-                        row.kpi,
-                        [c for c in row.cells if c.academy.pk in academy_ids],
-                        row.trust,
-                        [row.groups[i] for i in keep],
-                    )
-                    for row in group.rows
-                ],
+                [row.only(academy_ids, keep) for row in group.rows],
             )
             for group in self.areas
         ]
@@ -498,43 +602,23 @@ def board_matrix(
     members = [[places[a.pk] for a in column.academies] for column in groups]
     counts: dict[object, Counter] = defaultdict(Counter)
     by_area: dict[int, AreaRows] = {}
-    judgement, make_cell, make_figure = rag.Judgement, Cell, rag.AcademyFigure
-    rows: list[tuple] = []  # (kpi, cells, figures, previous figures, trust cell)
+    make_figure = rag.AcademyFigure
+    rows: list[tuple] = []  # (kpi, entries, figures, previous figures, trust cell)
+    in_order = [columns[academy.id] for academy in academies]
+    weights = [(academy.pupils_on_roll or 1, academy.name) for academy in academies]
     for kpi in kpis:
-        # The KPI's row: every academy's cell and figures (this period's, the previous one's)
-        # from its column.
-        kpi_id, measure, unit, tip = kpi.id, kpi.measure, kpi.unit, f"tip-{kpi.code}-"
-        cells, figures, before = [], [], []
-        for academy in academies:
-            value, is_demo, note, note_by, baseline, outcome, why, threshold, words, old = columns[
-                academy.id
-            ][kpi_id]
-            weight, name = academy.pupils_on_roll or 1, academy.name
-            if old is None:
-                trend = old_value = None
-            else:
-                old_value, old_outcome, old_baseline, trend = old
-                before.append(make_figure(old_value, weight, old_outcome, old_baseline, name))
-            # Positionally, in Cell's field order (academy, value, judgement, trend, previous,
-            # is_demo, measure, unit, tip_id, note, note_by): 9,000 of these at full scale.
-            cells.append(
-                make_cell(
-                    academy,
-                    value,
-                    judgement(outcome, why, threshold, words),
-                    trend,
-                    old_value,
-                    is_demo,
-                    measure,
-                    unit,
-                    tip + academy.slug,
-                    note,
-                    note_by,
-                )
-            )
+        # The KPI's row: every academy's entry of its judged column and its figures (this
+        # period's, the previous one's); the cells are made only if read (_CellSource).
+        kpi_id = kpi.id
+        entries = [column[kpi_id] for column in in_order]
+        figures, before = [], []
+        for entry, (weight, name) in zip(entries, weights, strict=True):
+            value, _, _, _, baseline, outcome, _, _, _, old = entry
             figures.append(make_figure(value, weight, outcome, baseline, name))
+            if old is not None:
+                before.append(make_figure(old[0], weight, old[1], old[2], name))
         trust_cell = judge.trust_cell(kpi, period, previous, figures, before)
-        rows.append((kpi, cells, figures, before, trust_cell))
+        rows.append((kpi, entries, figures, before, trust_cell))
     # Each group's cells, from the cache unless one of its academies' columns changed (after
     # one academy's return, only its group's are worked out again).
     group_keys = _group_keys(groups, keys, kpis) if keys else {}
@@ -545,11 +629,12 @@ def board_matrix(
         if group_keys.get(column.group.pk) in found
     }
     fresh: dict[int, dict[int, Cell]] = {}
+    exceptional: dict[int, set[int]] = {}  # KPI id → the places of its academies' exceptions
     for column, places_of in zip(groups, members, strict=True):
         if column.group.pk in by_group:
             continue
         mine_of: dict[int, Cell] = {}
-        for kpi, cells, figures, before, _ in rows:
+        for kpi, entries, figures, before, _ in rows:
             # A group's figure exactly as the trust's, over its academies only.
             mine = [figures[i] for i in places_of]
             cell = judge.combined_cell(kpi, period, mine, group=column.group)
@@ -557,7 +642,9 @@ def board_matrix(
                 theirs = [before[i] for i in places_of]
                 old = rag.aggregate(kpi.aggregation, theirs, kpi.measure)[0]
                 _combined_trend(kpi, cell, mine, theirs, old)
-            cell.exceptions = sum(1 for i in places_of if cells[i].is_exception)
+            if kpi.id not in exceptional:
+                exceptional[kpi.id] = set(_CellSource(kpi, academies, entries).exception_places())
+            cell.exceptions = len(exceptional[kpi.id].intersection(places_of))
             mine_of[kpi.id] = cell
         fresh[column.group.pk] = mine_of
     if fresh and group_keys:
@@ -565,17 +652,20 @@ def board_matrix(
             {group_keys[pk]: _group_figures(cells) for pk, cells in fresh.items()}, CACHE_SECONDS
         )
     by_group.update(fresh)
-    for kpi, cells, _, _, trust_cell in rows:
+    academy_counts = [counts[academy.id] for academy in academies] if rows else []
+    for kpi, entries, _, _, trust_cell in rows:
         group_cells = [by_group[column.group.pk][kpi.id] for column in groups]
         for column, cell in zip(groups, group_cells, strict=True):
             counts["group", column.group.pk][cell.outcome] += 1
-        for cell in cells:
-            counts[cell.academy.id][cell.judgement.outcome] += 1
+        for counted, entry in zip(academy_counts, entries, strict=True):
+            counted[entry[5]] += 1
         counts[None][trust_cell.outcome] += 1
         if kpi.area.number not in by_area:
             by_area[kpi.area.number] = AreaRows(kpi.area, [])
             board.areas.append(by_area[kpi.area.number])
-        by_area[kpi.area.number].rows.append(Row(kpi, cells, trust_cell, group_cells))
+        by_area[kpi.area.number].rows.append(
+            Row(kpi, _CellSource(kpi, academies, entries), trust_cell, group_cells)
+        )
     board.counts = dict(counts)
     return board
 
@@ -845,45 +935,65 @@ class _MatrixJudge:
         — with a previous period — (its value, outcome and baseline as its figure, the
         trend), else None). Plain values, as board_matrix caches them."""
         out: dict[int, dict[int, tuple]] = {academy.id: {} for academy in self.academies}
+        in_order = [out[academy.id] for academy in self.academies]
+        trend = rag.trend
         for kpi in kpis:
-            cells, figures = self.judged_cells(kpi, period)
-            before = self.previous_figures(kpi, previous) if previous is not None else None
-            for i, (cell, figure) in enumerate(zip(cells, figures, strict=True)):
-                judgement = cell.judgement
-                old = None
-                if before is not None:
-                    then = before[i]
-                    trend = rag.trend(cell.value, then.value, kpi.direction, kpi.measure)
-                    old = (then.value, then.outcome, then.baseline, trend)
-                out[cell.academy.id][kpi.id] = (
-                    cell.value,
-                    cell.is_demo,
-                    cell.note,
-                    cell.note_by,
-                    figure.baseline,
+            kpi_id, direction, measure = kpi.id, kpi.direction, kpi.measure
+            judged = self.judged(kpi, period)
+            if previous is None:
+                for column, (value, is_demo, note, note_by, baseline, judgement) in zip(
+                    in_order, judged, strict=True
+                ):
+                    column[kpi_id] = (
+                        value,
+                        is_demo,
+                        note,
+                        note_by,
+                        baseline,
+                        judgement.outcome,
+                        judgement.explanation,
+                        judgement.threshold,
+                        judgement.target_words,
+                        None,
+                    )
+                continue
+            before = self.previous_figures(kpi, previous)
+            for column, (value, is_demo, note, note_by, baseline, judgement), then in zip(
+                in_order, judged, before, strict=True
+            ):
+                column[kpi_id] = (
+                    value,
+                    is_demo,
+                    note,
+                    note_by,
+                    baseline,
                     judgement.outcome,
                     judgement.explanation,
                     judgement.threshold,
                     judgement.target_words,
-                    old,
+                    (
+                        then.value,
+                        then.outcome,
+                        then.baseline,
+                        trend(value, then.value, direction, measure),
+                    ),
                 )
         return out
 
-    def judged_cells(self, kpi: KPI, at: Period) -> tuple[list[Cell], list[rag.AcademyFigure]]:
-        """Every academy's cell for one KPI in one period, and its figure for the trust's."""
+    def judged(self, kpi: KPI, at: Period) -> list[tuple]:
+        """Every academy's (value, is demo data, note, who saved it, baseline, judgement) for
+        one KPI in one period, in the academies' order: the matrix's inner loop (9,000 at full
+        scale), so what does not change from academy to academy is worked out before it, ids
+        are read once (not through .pk, a property), and no Cell is made (the board makes
+        them from the cached columns only where it shows them)."""
         baseline_period = self.periods.baseline(kpi, at)
-        # Ids read once, not through .pk (a property) in each of 150 × 60 lookups; the loop
-        # below is the matrix's inner loop (9,000 cells at full scale), so what does not
-        # change from academy to academy is worked out before it.
         kpi_id, at_id = kpi.id, at.id
         baseline_id = baseline_period.id if baseline_period is not None else None
         national = self.national.get((kpi_id, at_id))
         phases = kpi.phases
-        figures, cells = [], []
+        out = []
         base_rule = rule_for(kpi)  # one per KPI; academies with an override get their own
-        values, overrides = self.values, self.overrides
-        measure, unit, tip = kpi.measure, kpi.unit, f"tip-{kpi.code}-"
-        judge, make_cell, make_figure = rag.judge, Cell, rag.AcademyFigure
+        values, overrides, judge = self.values, self.overrides, rag.judge
         for academy in self.academies:
             academy_id = academy.id
             value, is_demo, note, note_by = values.get((kpi_id, academy_id, at_id), _NO_VALUE)
@@ -900,25 +1010,8 @@ class _MatrixJudge:
                 baseline=baseline,
                 national=national,
             )
-            cells.append(
-                make_cell(
-                    academy,
-                    value,
-                    judgement,
-                    is_demo=is_demo,
-                    measure=measure,
-                    unit=unit,
-                    tip_id=tip + academy.slug,
-                    note=note,
-                    note_by=note_by,
-                )
-            )
-            figures.append(
-                make_figure(
-                    value, academy.pupils_on_roll or 1, judgement.outcome, baseline, academy.name
-                )
-            )
-        return cells, figures
+            out.append((value, is_demo, note, note_by, baseline, judgement))
+        return out
 
     def combined_cell(
         self,
@@ -958,7 +1051,15 @@ class _MatrixJudge:
         trust value counts judgements; any other is aggregated from the values alone, so
         that period's column need not be judged."""
         if kpi.aggregation in rag.SHARES:
-            return self.judged_cells(kpi, at)[1]
+            make_figure = rag.AcademyFigure
+            return [
+                make_figure(
+                    value, academy.pupils_on_roll or 1, judgement.outcome, baseline, academy.name
+                )
+                for academy, (value, _, _, _, baseline, judgement) in zip(
+                    self.academies, self.judged(kpi, at), strict=True
+                )
+            ]
         return [
             rag.AcademyFigure(
                 self.value(kpi, academy, at),

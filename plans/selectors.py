@@ -422,7 +422,7 @@ def governance_paper(owner):
             overrides.setdefault(kpi_id, {})[academy_id] = target
         figures = {}
         for row in board.rows:
-            cells = [cell for cell in row.cells if cell.outcome in _FLAGGED]
+            cells = row.cells_with(_FLAGGED)
             # The rule only where the KPI can be flagged (it is what a paper prints).
             rule = (
                 rule_in_words(row.kpi, board.academies, overrides.get(row.kpi.pk, {}))

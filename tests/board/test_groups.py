@@ -350,3 +350,47 @@ def test_the_filters_keep_an_opened_group_open(client_for, by_group):
     html = client_for("trustee").get(MATRIX + "&group=south").content.decode()
     assert '<input type="hidden" name="group" value="south">' in html
     assert 'name="group"' not in client_for("trustee").get(MATRIX).content.decode()
+
+
+def _counting_cells(monkeypatch) -> list:
+    """Every academy cell made from here on (kpis.selectors.Cell with an academy), listed."""
+    import kpis.selectors as selectors
+
+    made: list = []
+    real = selectors.Cell
+
+    def counted(*args, **kwargs):
+        cell = real(*args, **kwargs)
+        if cell.academy is not None:
+            made.append(cell)
+        return cell
+
+    monkeypatch.setattr(selectors, "Cell", counted)
+    return made
+
+
+def test_a_large_trusts_board_makes_only_the_academy_cells_it_shows(
+    client_for, by_group, demo, monkeypatch
+):
+    """Above the threshold the matrix shows group columns and the overview counts: their
+    academies' cells (9,000 at full scale) are made only where read — none for the grouped
+    matrix, the exceptions alone for the overview's counts, one group's for its drill-down."""
+    periods = PeriodIndex()
+    every = board_matrix(demo, periods)
+    # Every exception cell, Moreton's missing values too (Board.exceptions leaves those of an
+    # academy that has not submitted to Board.unsubmitted, after making them).
+    exceptions = sum(1 for row in every.rows for cell in row.cells if cell.is_exception)
+    cells = len(every.academies) * len(every.rows)
+    assert len(every.exceptions()) < exceptions < cells
+    client = client_for("trustee")
+    made = _counting_cells(monkeypatch)
+    assert client.get(MATRIX).status_code == 200
+    assert made == []
+    assert client.get(reverse("home") + "?period=2023-24-spring").status_code == 200
+    # The exception cells (the counts), and no other.
+    assert len(made) == exceptions
+    assert {cell.is_exception for cell in made} == {True}
+    made.clear()
+    assert client.get(MATRIX + "&group=south").status_code == 200
+    assert {cell.academy.slug for cell in made} == set(SOUTH)
+    assert len(made) == len(SOUTH) * len(every.rows)
