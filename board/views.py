@@ -43,7 +43,7 @@ from kpis.selectors import (
     period_from_request,
     trust_series,
 )
-from plans.cache import plan_and_board_version
+from plans.cache import plan_and_board_version, plan_version
 from plans.models import Action, PlanStatus
 from plans.selectors import (
     action_rows,
@@ -53,6 +53,7 @@ from plans.selectors import (
     in_scope,
     kpi_actions,
     kpi_rag_map,
+    linked_actions,
     most_relevant_first,
     plan_progress,
     with_latest_commentary,
@@ -87,12 +88,13 @@ def home(request: HttpRequest) -> HttpResponse:
             lambda: _exception_cells(period_board(), visible, period),
             board_token,
         )
-        context = _with_linked_actions(cells, period, today)
+        context = _with_linked_actions(cells, period, today, plan_only)
         return render_to_string("_exceptions.html", {**context, "today": today})
 
     board_token = board_version()
     # The exceptions show the plan's linked actions too: the plan's changes renew them.
-    plan_token = plan_and_board_version(board_token)
+    plan_only = plan_version()
+    plan_token = plan_and_board_version(board_token, plan_only)
     exceptions_html = cached_fragment(
         "exceptions",
         # Today's date too: the linked actions say which are overdue.
@@ -229,20 +231,21 @@ def _exception_cells(board, visible: set[int] | None, period) -> dict | None:
     return {"groups": list(groups.values()), "unsubmitted": unsubmitted}
 
 
-def _with_linked_actions(cells: dict | None, period, today: date) -> dict:
+def _with_linked_actions(cells: dict | None, period, today: date, plan_token: str | None) -> dict:
     """The overview's exceptions (_exception_cells) with their plan actions.
 
     A group's actions: the active plan's actions linked to its KPI that address one of its red
     or amber academies (trust-wide, or naming it: so always in the user's scope), the most
     relevant first (plans.selectors.most_relevant_first); a large trust's trust rows, the
-    most relevant action linked to each. Same queries for any number of KPIs (kpi_actions:
-    two), none without a period.
+    most relevant action linked to each. Same queries for any number of KPIs
+    (plans.selectors.linked_actions, under the plan's token ``plan_token``: one when kept,
+    three when not), none without a period.
     """
     if cells is None:
         return {"groups": [], "unsubmitted": [], "period": period}
     if "summary" in cells:
         trust_rows = cells["trust_rows"]
-        linked = kpi_actions(row.kpi.pk for row in trust_rows)
+        linked = linked_actions((row.kpi.pk for row in trust_rows), plan_token)
         return {
             **cells,
             "trust_rows": [
@@ -254,7 +257,7 @@ def _with_linked_actions(cells: dict | None, period, today: date) -> dict:
             "period": period,
         }
     groups = cells["groups"]
-    linked = kpi_actions(group.kpi.pk for group in groups if group.judged)
+    linked = linked_actions((group.kpi.pk for group in groups if group.judged), plan_token)
     for group in groups:
         academies = {i.cell.academy.pk for i in group.items if i.cell.outcome in _JUDGED}
         actions = [

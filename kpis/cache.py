@@ -55,6 +55,12 @@ def board_version() -> str | None:
     return read_token(BoardVersion)
 
 
+def board_wide_version() -> str | None:
+    """The "all" column token alone: replaced by any change to the board but one academy's
+    values or returns (what no academy column shows: names, periods, KPIs, targets)."""
+    return ColumnVersion.objects.filter(key="all").values_list("token", flat=True).first()
+
+
 def column_versions() -> dict[str, str]:
     """Every column token by key ("all", "<academy id>"); one query. Empty: no caching yet."""
     return dict(ColumnVersion.objects.values_list("key", "token"))

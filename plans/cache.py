@@ -37,10 +37,10 @@ def plan_version() -> str | None:
     return read_token(PlanVersion)
 
 
-def plan_and_board_version(board: str | None = None) -> str | None:
+def plan_and_board_version(board: str | None = None, plan: str | None = None) -> str | None:
     """One token for pieces that show both plan and board data (None: no caching yet); pass
-    the board's token when the page has already read it."""
-    plan, board = plan_version(), board or board_version()
+    the board's token, or the plan's, when the page has already read it."""
+    plan, board = plan or plan_version(), board or board_version()
     return f"{plan}-{board}" if plan and board else None
 
 

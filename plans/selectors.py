@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from academies.models import Owner
 from core.cache import cached_value
-from kpis.cache import board_version
+from kpis.cache import board_version, board_wide_version
 from kpis.models import KPI, PUBLISHED_STATUSES, Period, Return
 from kpis.rag import Outcome
 from kpis.selectors import (
@@ -517,6 +517,18 @@ def kpi_actions(kpi_ids) -> dict[int, list[Action]]:
         action.academy_names = sorted(names.get(link.action_id, ()))
         found.setdefault(link.kpi_id, []).append(action)
     return found
+
+
+def linked_actions(kpi_ids, plan_token: str | None) -> dict[int, list[Action]]:
+    """kpi_actions(kpi_ids), kept under the plan's token (``plan_token``, as read by the
+    caller) and the board's trust-wide one (kpis.cache.board_wide_version: the academies'
+    names and the periods it shows), not under the academies' own: after a submitted return
+    the overview's linked actions are read, not fetched again. One query (that token) when
+    kept, three when not."""
+    ids = sorted(set(kpi_ids))
+    wide = board_wide_version() if plan_token else None
+    token = f"{plan_token}-{wide}" if wide else None
+    return cached_value("kpi-actions", (tuple(ids),), lambda: kpi_actions(ids), token)
 
 
 def addresses(action: Action, academy_id: int) -> bool:

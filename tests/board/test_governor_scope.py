@@ -492,7 +492,7 @@ def test_templates_never_test_role_names():
     [
         # The trustees' counts pinned (with each query named) in tests/kpis/test_board_pages.py
         # and tests/plans/test_plan_views.py.
-        pytest.param(HOME, 19, id="overview"),
+        pytest.param(HOME, 20, id="overview"),
         pytest.param(MATRIX, 13, id="matrix"),
         # 12: the rule as applied reads the academies' overrides of the KPI (issue 15); 14: its
         # list of linked plan actions (kpi_actions: the links with latest updates; academies).

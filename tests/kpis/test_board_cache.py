@@ -363,3 +363,75 @@ def test_the_trust_cells_alone_are_the_matrixs_trust_column(cached):
         assert trust_cells(period, periods) == board, period  # columns cached by the board
         cache.clear()
         assert trust_cells(period, periods) == board, period  # and worked out from nothing
+
+
+def _overview(client, period) -> tuple[list[str], str]:
+    """The overview's queries' SQL and its exceptions' HTML."""
+    with CaptureQueriesContext(connection) as context:
+        html = client.get(reverse("home") + f"?period={period.slug}").content.decode()
+    return [q["sql"] for q in context.captured_queries], _exceptions(html)
+
+
+def _lead_action_naming_a_red_academy(period):
+    """A plan action linked to a KPI that one academy is red on, naming that academy (so the
+    overview leads the KPI's exceptions with it and names the academy beside it)."""
+    from kpis.selectors import PeriodIndex, board_matrix
+    from plans.models import Action
+
+    row, cell = next(
+        (row, cell)
+        for row, cell in board_matrix(period, PeriodIndex()).exceptions()
+        if cell.outcome == "red"
+    )
+    action = Action.objects.filter(objective__plan__status="active").first()
+    action.kpis.set([row.kpi])
+    action.academies.set([cell.academy])
+    return action, cell.academy
+
+
+def test_after_a_submitted_return_the_overview_reads_its_linked_actions_from_the_cache(
+    client_for, cached, cast
+):
+    """The linked actions are kept under the plan's token and the board's trust-wide one, not
+    the academies' own: a submitted return makes the overview's exceptions again without
+    fetching the plan's actions, and they read as they would from nothing."""
+    from django.core.cache import cache
+
+    client = client_for("trustee")
+    for value, note in [("61.5", "Flu outbreak"), ("60.5", "Flu outbreak, second week")]:
+        # Moreton's attendance red: first a new exception (a KPI the linked actions are then
+        # fetched for), then corrected again, the same KPIs red.
+        ret = _moreton_sent_back_and_corrected(cached, cast, Decimal(value), note)
+        ret.status = ReturnStatus.SUBMITTED
+        ret.save()
+        queries, html = _overview(client, cached)
+        assert note in html  # the exceptions were made again
+    assert not [sql for sql in queries if "plans_action_kpis" in sql]
+    cache.clear()
+    queries, fresh = _overview(client, cached)
+    assert [sql for sql in queries if "plans_action_kpis" in sql]
+    assert fresh == html
+
+
+def test_the_overviews_cached_linked_actions_follow_a_rename_and_a_progress_update(
+    client_for, cached, cast
+):
+    from plans.models import ProgressUpdate
+
+    client = client_for("trustee")
+    spring = Period.objects.get(slug="2023-24-spring")  # closed: its exceptions are judged
+    action, academy = _lead_action_naming_a_red_academy(spring)
+    _, html = _overview(client, spring)
+    assert f"{action}</a> ({academy.name})" in html
+    academy.name = "Renamed Academy"
+    academy.save()  # the trust-wide token: the actions' academy names fetched again
+    _, html = _overview(client, spring)
+    assert f"{action}</a> (Renamed Academy)" in html
+    ProgressUpdate.objects.create(
+        action=action,
+        status="off_track",  # it stays the most relevant of the KPI's actions
+        commentary="Attendance officer appointed",
+        author=cast["central"],
+    )
+    _, html = _overview(client, spring)
+    assert "Attendance officer appointed" in html
