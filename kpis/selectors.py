@@ -475,7 +475,8 @@ class Board:
     def exceptions(self, unsubmitted: list | None = None) -> list[tuple[Row, Cell]]:
         """Every exception cell, reds first, then missing, then declining ambers; the missing
         values of an academy that has not submitted at all are left to ``unsubmitted`` (pass
-        its result when the caller has it already: it reads every cell)."""
+        its result when the caller has it already: it reads every academy's outcome). Only the
+        exception cells are made (Row.exception_cells)."""
         if unsubmitted is None:
             unsubmitted = self.unsubmitted()
         silent = {academy.pk for academy, _ in unsubmitted}
