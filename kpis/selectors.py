@@ -941,24 +941,12 @@ class _MatrixJudge:
         for kpi in kpis:
             kpi_id, direction, measure = kpi.id, kpi.direction, kpi.measure
             judged = self.judged(kpi, period)
-            if previous is None:
-                for column, (value, is_demo, note, note_by, baseline, judgement) in zip(
-                    in_order, judged, strict=True
-                ):
-                    column[kpi_id] = (
-                        value,
-                        is_demo,
-                        note,
-                        note_by,
-                        baseline,
-                        judgement.outcome,
-                        judgement.explanation,
-                        judgement.threshold,
-                        judgement.target_words,
-                        None,
-                    )
-                continue
-            before = self.previous_figures(kpi, previous)
+            # Without a previous period, no figure to compare with (None in the entry).
+            before = (
+                self.previous_figures(kpi, previous)
+                if previous is not None
+                else [None] * len(judged)
+            )
             for column, (value, is_demo, note, note_by, baseline, judgement), then in zip(
                 in_order, judged, before, strict=True
             ):
@@ -972,7 +960,9 @@ class _MatrixJudge:
                     judgement.explanation,
                     judgement.threshold,
                     judgement.target_words,
-                    (
+                    None
+                    if then is None
+                    else (
                         then.value,
                         then.outcome,
                         then.baseline,
