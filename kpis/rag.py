@@ -611,6 +611,12 @@ class Trend(enum.StrEnum):
         }[self.value]
 
 
+def is_board_exception(outcome: Outcome, trend: Trend | None) -> bool:
+    """Red, missing, or amber and getting worse (DESIGN.md, board exceptions): what the
+    overview lists and "exceptions only" keeps."""
+    return outcome.is_exception or (outcome == Outcome.AMBER and trend == Trend.WORSE)
+
+
 def trend(
     current: Decimal | None,
     previous: Decimal | None,

@@ -266,10 +266,8 @@ class Cell:
 
     @property
     def is_exception(self) -> bool:
-        """Red, missing, or amber and getting worse (DESIGN.md, board exceptions)."""
-        return self.outcome.is_exception or (
-            self.outcome == rag.Outcome.AMBER and self.trend == rag.Trend.WORSE
-        )
+        """Red, missing, or amber and getting worse (rag.is_board_exception)."""
+        return rag.is_board_exception(self.outcome, self.trend)
 
 
 class _CellSource:
@@ -316,13 +314,13 @@ class _CellSource:
         return out
 
     def exception_places(self) -> list[int]:
-        """Where the exception cells are (Cell.is_exception, from the entries)."""
-        amber, worse = rag.Outcome.AMBER, rag.Trend.WORSE
+        """Where the exception cells are (as Cell.is_exception: the outcome and the trend,
+        read from the entries)."""
+        exception = rag.is_board_exception
         return [
             i
             for i, entry in enumerate(self.entries)
-            if entry[5].is_exception
-            or (entry[5] == amber and entry[9] is not None and entry[9][3] == worse)
+            if exception(entry[5], None if entry[9] is None else entry[9][3])
         ]
 
     def only(self, academy_ids: set[int]) -> _CellSource:
